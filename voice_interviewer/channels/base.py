@@ -1,0 +1,150 @@
+"""The small protocol every channel implements, and the value types that cross it.
+
+The interview flow talks only to this protocol, so the same flow drives typed
+answers in a terminal, a browser over a websocket and a desktop microphone.
+A voice channel owns its transcriber and synthesizer: it returns a finished
+:class:`~voice_interviewer.transcript.Transcript`, never raw audio, to the flow.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from ..transcript import Transcript
+
+if TYPE_CHECKING:  # imported for annotations only: channels must not pull in heavy modules
+    from ..bank import Question
+    from ..recording import Recorder
+    from ..report import SessionReport
+    from ..scoring.feedback import Feedback
+
+
+class UtteranceKind(str, enum.Enum):
+    GREETING = "greeting"
+    QUESTION = "question"
+    FOLLOW_UP = "follow_up"
+    TRANSITION = "transition"
+    CLOSING = "closing"
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """Something the interviewer says.
+
+    ``text`` is always the complete text. When ``sentences`` is set (an LLM streaming
+    its reply), a voice channel speaks each sentence as it arrives instead of waiting
+    for the whole text; ``text`` then holds what was known when the utterance was made
+    and the channel uses what the stream yields.
+    """
+
+    text: str
+    kind: UtteranceKind
+    question_id: str | None = None
+    turn_id: str | None = None
+    sentences: AsyncIterator[str] | None = None
+
+
+class ReplyAction(str, enum.Enum):
+    ANSWERED = "answered"   # the candidate answered (ended by done, silence or timer)
+    SKIPPED = "skipped"     # the candidate skipped this question
+    REVEALED = "revealed"   # the candidate asked to see what a strong answer covers
+    STOPPED = "stopped"     # the candidate ended the interview
+
+
+@dataclass(frozen=True)
+class ListenRequest:
+    """Ask the channel for one answer.
+
+    Attributes:
+        turn_id: Stable id of this turn within the session ("q1", "q1f1", ...).
+        timer_s: Time limit for the answer; the channel ends the answer when it runs out.
+    """
+
+    question_id: str
+    turn_id: str
+    timer_s: float
+    is_follow_up: bool = False
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The channel's answer to a :class:`ListenRequest`.
+
+    ``end_reason`` says what ended the answer: "done" (explicit signal), "silence"
+    (long pause after speech), "timer", "typed", "skip", "reveal", "stop",
+    "disconnected".
+    """
+
+    action: ReplyAction
+    transcript: Transcript
+    end_reason: str
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """What a channel learns when the session opens (for pre-synthesis and display)."""
+
+    session_id: str
+    role: str
+    role_title: str
+    questions: tuple["Question", ...]
+    interviewer: str = "rubric"
+    resume_token: str | None = None
+    settings: dict = field(default_factory=dict)
+
+    def texts_to_prepare(self) -> list[str]:
+        """Every fixed sentence the interviewer may say, in the order it is likely needed."""
+        texts: list[str] = []
+        for q in self.questions:
+            texts.append(q.text)
+        for q in self.questions:
+            texts.extend(f.text for f in q.follow_ups)
+        return texts
+
+
+class Channel(Protocol):
+    """How one interview reaches one person."""
+
+    async def open(self, session: SessionInfo, recorder: "Recorder") -> None:
+        """The session starts: show it, pre-synthesise ``session.texts_to_prepare()``."""
+
+    async def say(self, utterance: Utterance) -> None:
+        """Speak/show the interviewer's words; returns when the words have been sent/played."""
+
+    async def listen(self, request: ListenRequest) -> Reply:
+        """Collect one answer (handling pause/resume internally) and return its transcript."""
+
+    async def thinking(self) -> None:
+        """The interviewer is preparing the next turn (grading, deciding): show that state."""
+
+    async def show_feedback(self, question: "Question", feedback: "Feedback") -> None:
+        """Show the grade of one question's answer."""
+
+    async def reveal(self, question: "Question") -> None:
+        """Show what a strong answer covers."""
+
+    async def close(self, report: "SessionReport | None") -> None:
+        """The session ended (report is None if it ended before any answer was graded)."""
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split on sentence ends so long utterances can start playing after the first sentence."""
+    return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+
+
+async def utterance_sentences(utterance: Utterance) -> AsyncIterator[str]:
+    """Yield an utterance sentence by sentence, whether it is streamed or fixed text."""
+    if utterance.sentences is None:
+        for sentence in split_sentences(utterance.text):
+            yield sentence
+        return
+    async for sentence in utterance.sentences:
+        if sentence.strip():
+            yield sentence.strip()

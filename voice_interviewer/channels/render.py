@@ -1,0 +1,60 @@
+"""Plain-text rendering of feedback, reveals and reports (terminal channels share it)."""
+
+from __future__ import annotations
+
+import textwrap
+
+from ..bank import Question
+from ..report import SessionReport
+from ..scoring.feedback import Feedback
+
+
+def _wrap(text: str, indent: str = "    ") -> str:
+    return textwrap.fill(text, width=88, initial_indent=indent, subsequent_indent=indent)
+
+
+def render_feedback(question: Question, fb: Feedback) -> str:
+    lines = [f"Feedback — score {fb.overall:.0f}/100 (content {fb.content_score * 100:.0f}%, graded {fb.grader})"]
+    for k in fb.key_points:
+        mark = "✓" if k.covered else ("~" if k.partial else "✗")
+        lines.append(f"  {mark} {k.statement}")
+        if k.covered and k.evidence:
+            lines.append(f'      you said: "{k.evidence.quote}"')
+    d = fb.delivery
+    parts = [f"{d.word_count} words"]
+    if d.words_per_minute is not None:
+        parts.append(f"{d.words_per_minute:.0f} wpm")
+    if d.fillers_per_minute is not None:
+        parts.append(f"{d.fillers_per_minute:.1f} fillers/min")
+    elif d.filler_count:
+        parts.append(f"{d.filler_count} fillers")
+    if d.long_pauses:
+        parts.append(f"{len(d.long_pauses)} long pause(s)")
+    if d.star:
+        parts.append("STAR: " + " ".join(p[0].upper() if ok else "·" for p, ok in d.star.items()))
+    lines.append("  Delivery: " + ", ".join(parts))
+    if fb.tips:
+        lines.append("  Tips:")
+        lines += [_wrap(f"- {t}") for t in fb.tips]
+    return "\n".join(lines)
+
+
+def render_reveal(question: Question) -> str:
+    return "What a strong answer covers:\n" + _wrap(question.strong_answer, "  ")
+
+
+def render_report(report: SessionReport) -> str:
+    lines = [f"Session report — {report.role_title}: overall {report.overall if report.overall is not None else '—'}"]
+    for r in report.rounds:
+        avg = f"{r.average_score:.0f}" if r.average_score is not None else "—"
+        lines.append(f"  {r.title}: {avg} ({r.answered}/{r.questions} answered)")
+    for q in report.questions:
+        score = "skipped" if q["skipped"] else (f"{q['score']:.0f}" if q["score"] is not None else "—")
+        lines.append(f"  [{score}] {q['text']}")
+    d = report.delivery
+    if d.get("words_per_minute"):
+        lines.append(f"  Pace: {d['words_per_minute']:.0f} wpm; fillers/min: {d.get('fillers_per_minute') or 0:.1f}")
+    if report.top_tips:
+        lines.append("  Top tips:")
+        lines += [_wrap(f"- {t}") for t in report.top_tips]
+    return "\n".join(lines)

@@ -1,0 +1,88 @@
+"""Typed answers in a terminal: the same interview, for scripting, tests and quiet rooms.
+
+An answer is one or more lines ended by an empty line (or end of input). A line
+that is only a command word acts on the question: ``skip``, ``reveal``, ``stop``.
+Reading happens in a worker thread so the flow's event loop stays responsive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from typing import TextIO
+
+from ..bank import Question
+from ..recording import Recorder
+from ..report import SessionReport
+from ..scoring.feedback import Feedback
+from ..transcript import Transcript
+from .base import (
+    ListenRequest, Reply, ReplyAction, SessionInfo, Utterance, UtteranceKind, utterance_sentences,
+)
+from .render import render_feedback, render_report, render_reveal
+
+COMMANDS = {"skip": ReplyAction.SKIPPED, "reveal": ReplyAction.REVEALED, "stop": ReplyAction.STOPPED,
+            "quit": ReplyAction.STOPPED}
+
+
+class TextChannel:
+    """Prints the interviewer's words and reads typed answers."""
+
+    def __init__(self, stdin: TextIO | None = None, stdout: TextIO | None = None):
+        self.stdin = stdin or sys.stdin
+        self.out = stdout or sys.stdout
+        self._eof = False
+
+    def _print(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    async def open(self, session: SessionInfo, recorder: Recorder) -> None:
+        self._print(f"Mock interview: {session.role_title} — {len(session.questions)} question(s), "
+                    f"interviewer: {session.interviewer}. Session {session.session_id}.")
+        self._print("Type your answer; end it with an empty line. Commands: skip, reveal, stop.")
+
+    async def say(self, utterance: Utterance) -> None:
+        label = {UtteranceKind.QUESTION: "Interviewer", UtteranceKind.FOLLOW_UP: "Follow-up"}.get(
+            utterance.kind, "Interviewer")
+        text = " ".join([s async for s in utterance_sentences(utterance)]) or utterance.text
+        self._print()
+        self._print(f"{label}: {text}")
+
+    async def listen(self, request: ListenRequest) -> Reply:
+        self._print(f"[answer — suggested time {int(request.timer_s)} s; empty line to finish]")
+        started = time.monotonic()
+        lines: list[str] = []
+        while True:
+            line = await asyncio.to_thread(self.stdin.readline)
+            if line == "":
+                self._eof = True
+                break
+            stripped = line.strip()
+            if not lines and stripped.lower() in COMMANDS:
+                action = COMMANDS[stripped.lower()]
+                return Reply(action, Transcript("", duration_s=time.monotonic() - started), stripped.lower())
+            if not stripped:
+                if lines:
+                    break
+                continue
+            lines.append(stripped)
+        text = " ".join(lines)
+        action = ReplyAction.ANSWERED if text or not self._eof else ReplyAction.STOPPED
+        return Reply(action, Transcript(text, duration_s=time.monotonic() - started), "typed" if text else "stop")
+
+    async def thinking(self) -> None:
+        pass
+
+    async def show_feedback(self, question: Question, feedback: Feedback) -> None:
+        self._print()
+        self._print(render_feedback(question, feedback))
+
+    async def reveal(self, question: Question) -> None:
+        self._print()
+        self._print(render_reveal(question))
+
+    async def close(self, report: SessionReport | None) -> None:
+        self._print()
+        self._print(render_report(report) if report else "Session ended before any answer was graded.")
+

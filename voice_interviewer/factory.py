@@ -1,0 +1,71 @@
+"""Wiring: interview settings from CLI flags, and the policy and grader a session uses.
+
+Every entry point (text practice, desktop practice, the server) builds its
+collaborators here, so a new interviewer or grader is added in one place.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from .bank import DEFAULT_ROLE
+from .errors import ConfigError
+from .interviewer.base import InterviewerPolicy
+from .plan import ORDERS, InterviewSettings
+from .scoring.base import Grader
+
+INTERVIEWERS = ("rubric", "llm")
+
+
+def add_interview_args(p: argparse.ArgumentParser) -> None:
+    """The session choices every interactive entry point accepts."""
+    p.add_argument("--role", default=DEFAULT_ROLE, help="bank role id (default: %(default)s)")
+    p.add_argument("--rounds", default="", help="comma-separated round ids (default: all)")
+    p.add_argument("--questions", type=int, default=4, help="number of questions (default: %(default)s)")
+    p.add_argument("--order", choices=ORDERS, default="by-round")
+    p.add_argument("--timer", type=float, default=None, metavar="SECONDS",
+                   help="answer time limit (default: each question's suggested time)")
+    p.add_argument("--follow-ups", type=int, default=1, help="follow-up budget per question (default: 1)")
+    p.add_argument("--question-id", action="append", default=[], metavar="ID",
+                   help="ask exactly this question (repeatable)")
+    p.add_argument("--seed", type=int, default=None, help="random seed for question choice")
+    p.add_argument("--interviewer", choices=INTERVIEWERS, default="rubric",
+                   help="rubric (offline, default) or llm (needs an OpenAI-compatible endpoint)")
+
+
+def settings_from_args(args: argparse.Namespace) -> InterviewSettings:
+    settings = InterviewSettings(
+        role=args.role,
+        rounds=tuple(r.strip() for r in args.rounds.split(",") if r.strip()),
+        questions=args.questions, order=args.order, timer_s=args.timer,
+        max_follow_ups=args.follow_ups, question_ids=tuple(args.question_id), seed=args.seed,
+        interviewer=args.interviewer,
+    )
+    settings.validate()
+    return settings
+
+
+def make_grader(kind: str = "rubric") -> Grader:
+    """The offline scorer by default; the LLM grader wraps it when asked for."""
+    from .scoring.grader import OfflineGrader
+
+    offline = OfflineGrader()
+    if kind == "rubric":
+        return offline
+    if kind == "llm":
+        from .scoring.llm import LlmGrader
+
+        return LlmGrader(offline)
+    raise ConfigError(f"unknown grader {kind!r}; choose one of {', '.join(INTERVIEWERS)}")
+
+
+def make_policy(kind: str = "rubric") -> InterviewerPolicy:
+    from .interviewer.rubric import RubricInterviewer
+
+    if kind == "rubric":
+        return RubricInterviewer()
+    if kind == "llm":
+        from .interviewer.llm import LlmInterviewer
+
+        return LlmInterviewer(fallback=RubricInterviewer())
+    raise ConfigError(f"unknown interviewer {kind!r}; choose one of {', '.join(INTERVIEWERS)}")

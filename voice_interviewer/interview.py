@@ -1,0 +1,133 @@
+"""The interview flow: ask → listen → (follow up → listen)* → grade → next → report.
+
+This is the one place the shape of an interview is visible. It decides nothing
+itself: the plan chose the questions, the policy chooses follow-ups, the grader
+grades, the recorder stores, and the channel speaks and listens. Every channel
+(text, websocket, desktop) runs through this same coroutine.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from .bank import Bank, Question
+from .channels.base import (
+    Channel, ListenRequest, Reply, ReplyAction, SessionInfo, Utterance, UtteranceKind,
+)
+from .interviewer.base import InterviewerPolicy, TurnContext
+from .plan import InterviewSettings, plan_questions
+from .recording import NullRecorder, Recorder
+from .report import QuestionResult, SessionReport, build_report
+from .scoring.base import Grader
+
+
+@dataclass
+class Interview:
+    """One session's collaborators; :meth:`run` plays it to the end."""
+
+    bank: Bank
+    settings: InterviewSettings
+    channel: Channel
+    policy: InterviewerPolicy
+    grader: Grader
+    recorder: Recorder = NullRecorder()
+    session_id: str = ""
+    resume_token: str | None = None
+
+    def __post_init__(self) -> None:
+        self.session_id = self.session_id or uuid.uuid4().hex[:12]
+        self.questions: list[Question] = plan_questions(self.bank, self.settings)
+        self.results: list[QuestionResult] = []
+
+    def session_info(self) -> SessionInfo:
+        return SessionInfo(
+            session_id=self.session_id, role=self.bank.role, role_title=self.bank.title,
+            questions=tuple(self.questions), interviewer=self.policy.name,
+            resume_token=self.resume_token,
+            settings={"rounds": list(self.settings.rounds), "questions": len(self.questions),
+                      "order": self.settings.order, "timer_s": self.settings.timer_s,
+                      "max_follow_ups": self.settings.max_follow_ups},
+        )
+
+    async def run(self) -> SessionReport | None:
+        """Run the whole session; the report is None if nothing was graded."""
+        info = self.session_info()
+        self.recorder.session_started(info)
+        await self.channel.open(info, self.recorder)
+        status = "failed"
+        try:
+            stopped = False
+            for index, question in enumerate(self.questions):
+                next_q = self.questions[index + 1] if index + 1 < len(self.questions) else None
+                stopped = await self._ask_question(index, question, next_q)
+                if stopped:
+                    break
+            status = "stopped" if stopped else "completed"
+        finally:
+            report = build_report(self.session_id, self.bank, self.results, self.policy.name) \
+                if any(r.feedback for r in self.results) else None
+            self.recorder.session_finished(report, status)
+        await self.channel.close(report)
+        return report
+
+    async def _say(self, text: str, kind: UtteranceKind, question: Question, turn_id: str,
+                   sentences=None) -> None:
+        utterance = Utterance(text, kind, question.id, turn_id, sentences)
+        self.recorder.utterance(utterance)
+        await self.channel.say(utterance)
+
+    async def _listen(self, question: Question, turn_id: str, follow_up: bool) -> Reply:
+        timer = self.settings.timer_s or question.answer_time_s
+        if follow_up:  # follow-ups are narrower: half the time, at least a minute
+            timer = max(60.0, timer / 2)
+        reply = await self.channel.listen(ListenRequest(question.id, turn_id, float(timer), follow_up))
+        self.recorder.answer(question, turn_id, reply)
+        return reply
+
+    async def _ask_question(self, index: int, question: Question, next_q: Question | None) -> bool:
+        """Ask one question with its follow-ups; returns True if the candidate stopped."""
+        turn_id = f"q{index + 1}"
+        await self._say(question.text, UtteranceKind.QUESTION, question, turn_id)
+        reply = await self._listen(question, turn_id, follow_up=False)
+        if reply.action is ReplyAction.STOPPED and not reply.transcript.text.strip():
+            return True
+        if reply.action is ReplyAction.SKIPPED:
+            self.results.append(QuestionResult(question, (), (), None, skipped=True))
+            return False
+
+        answers = [reply.transcript]
+        asked: list[str] = []
+        probed: list[str] = []
+        last = reply
+        while last.action is ReplyAction.ANSWERED:
+            await self.channel.thinking()
+            ctx = TurnContext(question, tuple(answers), self.grader.coverage(question, answers),
+                              tuple(probed), self.settings.max_follow_ups - len(asked), next_q)
+            decision = await self.policy.follow_up(ctx)
+            if decision is None:
+                break
+            follow_turn = f"{turn_id}f{len(asked) + 1}"
+            await self._say(decision.text, UtteranceKind.FOLLOW_UP, question, follow_turn, decision.sentences)
+            asked.append(decision.text)
+            probed.append(decision.key_point_id)
+            last = await self._listen(question, follow_turn, follow_up=True)
+            if last.transcript.text.strip():
+                answers.append(last.transcript)
+
+        await self.channel.thinking()
+        feedback = await self.grader.grade(question, answers)
+        self.recorder.feedback(question, feedback)
+        revealed = last.action is ReplyAction.REVEALED
+        self.results.append(QuestionResult(question, tuple(answers), tuple(asked), feedback, revealed=revealed))
+        await self.channel.show_feedback(question, feedback)
+        if revealed:
+            await self.channel.reveal(question)
+        if last.action is ReplyAction.STOPPED:
+            return True
+        if next_q is not None:
+            ctx = TurnContext(question, tuple(answers), feedback.key_points, tuple(probed), 0, next_q)
+            bridge = await self.policy.transition(ctx)
+            if bridge:
+                await self._say(bridge, UtteranceKind.TRANSITION, next_q, f"q{index + 2}")
+        return False

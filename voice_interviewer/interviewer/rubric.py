@@ -1,0 +1,44 @@
+"""The offline interviewer: probe the most important key point the answer missed.
+
+Rules, in order: never exceed the follow-up budget; never probe a key point that is
+covered (by the main answer or an earlier follow-up answer) or already probed; among
+the rest, pick the highest-weight key point that has a follow-up written for it
+(ties: the one the answer came closest to, since a half-made point is the most
+natural thing to dig into); if an answer was empty, do not follow up (the candidate
+had nothing to say, and asking again would feel like nagging).
+"""
+
+from __future__ import annotations
+
+from .base import FollowUpDecision, TurnContext
+
+
+def choose_follow_up(ctx: TurnContext) -> FollowUpDecision | None:
+    """Pure decision used by the rubric policy and as the LLM policy's fallback."""
+    if ctx.follow_ups_left <= 0 or not ctx.answers or not ctx.answers[-1].text.strip():
+        return None
+    covered = {k.key_point_id for k in ctx.coverage if k.covered}
+    strength = {k.key_point_id: k.strength for k in ctx.coverage}
+    candidates = [
+        f for f in ctx.question.follow_ups
+        if f.key_point not in covered and f.key_point not in ctx.probed
+    ]
+    if not candidates:
+        return None
+    best = max(
+        candidates,
+        key=lambda f: (ctx.question.key_point(f.key_point).weight, strength.get(f.key_point, 0.0)),
+    )
+    return FollowUpDecision(text=best.text, key_point_id=best.key_point, source="rubric")
+
+
+class RubricInterviewer:
+    """Follow-ups straight from the bank; no network, instant."""
+
+    name = "rubric"
+
+    async def follow_up(self, ctx: TurnContext) -> FollowUpDecision | None:
+        return choose_follow_up(ctx)
+
+    async def transition(self, ctx: TurnContext) -> str | None:
+        return None

@@ -1,0 +1,87 @@
+"""Choosing which questions a session asks, in which order: a pure function of bank and settings."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from .bank import Bank, Question
+from .errors import ConfigError
+
+ORDERS = ("by-round", "mixed")
+
+
+@dataclass(frozen=True)
+class InterviewSettings:
+    """What the candidate chose for a session.
+
+    Attributes:
+        role: Bank role id (file stem under ``rubrics/``).
+        rounds: Round ids to draw from; empty means all rounds.
+        questions: How many questions; spread evenly over the chosen rounds.
+        order: "by-round" (rounds in bank order) or "mixed" (shuffled).
+        timer_s: Answer time limit; None uses each question's suggested time.
+        max_follow_ups: Follow-up budget per question (0 disables follow-ups).
+        question_ids: Ask exactly these questions (overrides rounds/questions).
+        seed: Random seed for question choice; None picks a fresh one.
+        interviewer: "rubric" (offline) or "llm".
+    """
+
+    role: str = "mlops-engineer"
+    rounds: tuple[str, ...] = ()
+    questions: int = 4
+    order: str = "by-round"
+    timer_s: float | None = None
+    max_follow_ups: int = 1
+    question_ids: tuple[str, ...] = ()
+    seed: int | None = None
+    interviewer: str = "rubric"
+    extra: dict = field(default_factory=dict)
+
+    def validate(self) -> None:
+        if self.order not in ORDERS:
+            raise ConfigError(f"order {self.order!r} is not one of {', '.join(ORDERS)}")
+        if not (1 <= self.questions <= 100):
+            raise ConfigError(f"questions must be 1..100, got {self.questions}")
+        if self.timer_s is not None and not (10 <= self.timer_s <= 1800):
+            raise ConfigError(f"timer_s must be 10..1800 seconds, got {self.timer_s:g}")
+        if not (0 <= self.max_follow_ups <= 5):
+            raise ConfigError(f"max_follow_ups must be 0..5, got {self.max_follow_ups}")
+
+
+def plan_questions(bank: Bank, settings: InterviewSettings) -> list[Question]:
+    """Pick the session's questions.
+
+    Within a round, the role's most-asked (seed) questions come first in a by-round
+    interview, because they are what a candidate most needs to rehearse; the rest
+    are drawn at random so repeated sessions vary.
+    """
+    settings.validate()
+    if settings.question_ids:
+        return [bank.question(qid) for qid in settings.question_ids]
+    rounds = list(settings.rounds) or [r.id for r in bank.rounds]
+    for rid in rounds:
+        bank.round(rid)  # raises with the list of valid rounds
+    rng = random.Random(settings.seed)
+    pools: list[list[Question]] = []
+    for rid in rounds:
+        qs = bank.in_round(rid)
+        seeds = sorted((q for q in qs if q.seed), key=lambda q: q.seed)
+        others = [q for q in qs if not q.seed]
+        rng.shuffle(others)
+        if settings.order == "mixed":
+            rng.shuffle(seeds)
+        pools.append(seeds + others)
+    chosen_per_round: list[list[Question]] = [[] for _ in pools]
+    remaining = min(settings.questions, sum(len(p) for p in pools))
+    i = 0
+    while remaining:
+        pool = pools[i % len(pools)]
+        if pool:
+            chosen_per_round[i % len(pools)].append(pool.pop(0))
+            remaining -= 1
+        i += 1
+    chosen = [q for group in chosen_per_round for q in group]
+    if settings.order == "mixed":
+        rng.shuffle(chosen)
+    return chosen

@@ -1,0 +1,128 @@
+"""The session report: per question, per round, per key point, delivery and top tips.
+
+Pure aggregation over graded results; rendering to HTML/Markdown/JSON lives in
+:mod:`voice_interviewer.export` so this stays testable without templates.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from statistics import mean
+from typing import Any
+
+from .bank import Bank, Question
+from .scoring.feedback import Feedback
+from .transcript import Transcript
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    """One question of a session: what was asked, answered and graded.
+
+    ``feedback`` is None when the question was skipped or the session stopped first.
+    ``follow_ups`` are the follow-up texts actually asked, in order.
+    """
+
+    question: Question
+    answers: tuple[Transcript, ...]
+    follow_ups: tuple[str, ...]
+    feedback: Feedback | None
+    skipped: bool = False
+    revealed: bool = False
+
+
+@dataclass(frozen=True)
+class RoundSummary:
+    round_id: str
+    title: str
+    questions: int
+    answered: int
+    average_score: float | None  # 0..100 over answered questions
+
+
+@dataclass(frozen=True)
+class KeyPointStat:
+    question_id: str
+    key_point_id: str
+    statement: str
+    covered: bool
+    strength: float
+
+
+@dataclass(frozen=True)
+class SessionReport:
+    session_id: str
+    role: str
+    role_title: str
+    overall: float | None
+    rounds: tuple[RoundSummary, ...]
+    questions: tuple[dict[str, Any], ...]
+    key_points: tuple[KeyPointStat, ...]
+    delivery: dict[str, Any]
+    top_tips: tuple[str, ...]
+    interviewer: str = "rubric"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _avg(values: list[float]) -> float | None:
+    return round(mean(values), 1) if values else None
+
+
+def build_report(session_id: str, bank: Bank, results: list[QuestionResult],
+                 interviewer: str = "rubric") -> SessionReport:
+    """Aggregate graded questions into the end-of-session report."""
+    graded = [r for r in results if r.feedback is not None]
+    rounds = []
+    for rnd in bank.rounds:
+        in_round = [r for r in results if r.question.round == rnd.id]
+        if not in_round:
+            continue
+        scores = [r.feedback.overall for r in in_round if r.feedback]
+        rounds.append(RoundSummary(rnd.id, rnd.title, len(in_round), len(scores), _avg(scores)))
+
+    questions = []
+    key_points = []
+    for r in results:
+        fb = r.feedback
+        questions.append({
+            "id": r.question.id, "round": r.question.round, "text": r.question.text,
+            "skipped": r.skipped, "revealed": r.revealed, "follow_ups": list(r.follow_ups),
+            "answers": [a.text for a in r.answers],
+            "score": fb.overall if fb else None,
+            "content_score": fb.content_score if fb else None,
+            "feedback": fb.to_dict() if fb else None,
+            "strong_answer": r.question.strong_answer,
+        })
+        if fb:
+            key_points += [KeyPointStat(r.question.id, k.key_point_id, k.statement, k.covered, round(k.strength, 3))
+                           for k in fb.key_points]
+
+    wpms = [r.feedback.delivery.words_per_minute for r in graded if r.feedback.delivery.words_per_minute]
+    fpms = [r.feedback.delivery.fillers_per_minute for r in graded
+            if r.feedback.delivery.fillers_per_minute is not None]
+    fillers: Counter[str] = Counter()
+    for r in graded:
+        fillers.update(r.feedback.delivery.fillers)
+    delivery = {
+        "words_per_minute": _avg(wpms),
+        "fillers_per_minute": _avg(fpms),
+        "filler_words": dict(fillers.most_common(5)),
+        "long_pauses": sum(len(r.feedback.delivery.long_pauses) for r in graded),
+    }
+
+    # Top tips: the tips of the weakest answers first, without repeats.
+    tips: list[str] = []
+    for r in sorted(graded, key=lambda r: r.feedback.overall):
+        for t in r.feedback.tips[:2]:
+            if t not in tips:
+                tips.append(t)
+    return SessionReport(
+        session_id=session_id, role=bank.role, role_title=bank.title,
+        overall=_avg([r.feedback.overall for r in graded]), rounds=tuple(rounds),
+        questions=tuple(questions), key_points=tuple(key_points), delivery=delivery,
+        top_tips=tuple(tips[:5]), interviewer=interviewer,
+    )

@@ -1,0 +1,1 @@
+"""Scoring: content coverage, delivery measures, optional LLM grading, one Feedback type."""
