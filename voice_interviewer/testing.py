@@ -1,0 +1,70 @@
+"""A scripted channel for driving the real interview flow without a person.
+
+Used by unit tests of the flow and by examples; integration tests use the real
+channels. It records everything the interviewer does, in order, so a test can
+assert the conversation as a candidate would have experienced it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .bank import Question
+from .channels.base import ListenRequest, Reply, ReplyAction, SessionInfo, Utterance, utterance_sentences
+from .recording import Recorder
+from .report import SessionReport
+from .scoring.feedback import Feedback
+from .transcript import Transcript
+
+
+@dataclass
+class ScriptedChannel:
+    """Answers each :meth:`listen` with the next scripted reply.
+
+    Script items are a :class:`Reply`, a plain string (an answered, typed reply), or
+    one of "skip", "reveal", "stop". Running out of script stops the interview.
+    """
+
+    script: list[Reply | str]
+    events: list[tuple[str, object]] = field(default_factory=list)
+    session: SessionInfo | None = None
+
+    @classmethod
+    def answering(cls, answers: Iterable[Reply | str]) -> "ScriptedChannel":
+        return cls(list(answers))
+
+    async def open(self, session: SessionInfo, recorder: Recorder) -> None:
+        self.session = session
+        self.events.append(("open", session.session_id))
+
+    async def say(self, utterance: Utterance) -> None:
+        text = " ".join([s async for s in utterance_sentences(utterance)]) or utterance.text
+        self.events.append((utterance.kind.value, text))
+
+    async def listen(self, request: ListenRequest) -> Reply:
+        self.events.append(("listen", request.turn_id))
+        if not self.script:
+            return Reply(ReplyAction.STOPPED, Transcript(""), "stop")
+        item = self.script.pop(0)
+        if isinstance(item, Reply):
+            return item
+        commands = {"skip": ReplyAction.SKIPPED, "reveal": ReplyAction.REVEALED, "stop": ReplyAction.STOPPED}
+        if item in commands:
+            return Reply(commands[item], Transcript(""), item)
+        return Reply(ReplyAction.ANSWERED, Transcript(item), "typed")
+
+    async def thinking(self) -> None:
+        self.events.append(("thinking", None))
+
+    async def show_feedback(self, question: Question, feedback: Feedback) -> None:
+        self.events.append(("feedback", feedback))
+
+    async def reveal(self, question: Question) -> None:
+        self.events.append(("reveal", question.id))
+
+    async def close(self, report: SessionReport | None) -> None:
+        self.events.append(("close", report))
+
+    def said(self, kind: str) -> list[str]:
+        return [str(v) for k, v in self.events if k == kind]
