@@ -1,0 +1,142 @@
+"""A thin async client for any OpenAI-compatible chat endpoint, with our error type.
+
+Everything the ``openai`` package can raise (refused connection, timeout, HTTP 4xx/5xx,
+a stream that is not JSON) becomes :class:`~voice_interviewer.errors.LlmError` with
+the endpoint and the fix in its message, so callers have exactly one thing to catch
+before falling back to the offline path. Retries are off: a budgeted turn has no time
+for them, and the offline fallback is always ready.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from typing import Any
+
+import openai
+
+from ..errors import LlmError
+from .config import LlmOptions
+from .sentences import SentenceBuffer
+
+Message = dict[str, str]
+
+
+class LlmClient:
+    """Chat completions against ``options.endpoint``; one underlying client per event loop."""
+
+    def __init__(self, options: LlmOptions):
+        self.options = options
+        self._clients: dict[int, openai.AsyncOpenAI] = {}
+        self._model: str | None = options.model or None
+
+    def _client(self, timeout_s: float) -> openai.AsyncOpenAI:
+        # An httpx pool belongs to the loop it was created in; key the cache by loop.
+        loop_id = id(asyncio.get_running_loop())
+        client = self._clients.get(loop_id)
+        if client is None:
+            client = openai.AsyncOpenAI(
+                base_url=self.options.endpoint, api_key=self.options.api_key or "local",
+                timeout=openai.Timeout(timeout_s, connect=self.options.connect_timeout_s),
+                max_retries=0,
+            )
+            self._clients = {loop_id: client}
+        return client.with_options(timeout=openai.Timeout(timeout_s, connect=self.options.connect_timeout_s))
+
+    def _error(self, exc: BaseException, what: str) -> LlmError:
+        where = self.options.endpoint
+        if isinstance(exc, openai.APITimeoutError):
+            return LlmError(f"{what}: {where} did not answer in time; check the server is up and not overloaded")
+        if isinstance(exc, openai.APIConnectionError):
+            return LlmError(f"{what}: cannot connect to {where}; start the server or fix OPENAI_BASE_URL")
+        if isinstance(exc, openai.AuthenticationError):
+            return LlmError(f"{what}: {where} rejected the key (HTTP 401); set a valid OPENAI_API_KEY")
+        if isinstance(exc, openai.NotFoundError):
+            return LlmError(f"{what}: {where} has no model {self._model!r} (HTTP 404); "
+                            f"set VOICE_INTERVIEWER_LLM_MODEL to one the server lists")
+        if isinstance(exc, openai.APIStatusError):
+            return LlmError(f"{what}: {where} answered HTTP {exc.status_code}; see the server's log")
+        return LlmError(f"{what}: unusable answer from {where} ({type(exc).__name__}: {exc})")
+
+    async def models(self, timeout_s: float | None = None) -> list[str]:
+        """Model ids the server lists."""
+        try:
+            page = await self._client(timeout_s or self.options.doctor_timeout_s).models.list()
+            return [m.id for m in page.data]
+        except (openai.OpenAIError, ValueError) as exc:
+            raise self._error(exc, "listing models") from exc
+
+    async def model(self) -> str:
+        """The configured model, or the server's only model when none was named."""
+        if self._model:
+            return self._model
+        names = await self.models(self.options.connect_timeout_s + 1.0)
+        if len(names) != 1:
+            raise LlmError(
+                f"no model named and {self.options.endpoint} lists {len(names)}: {', '.join(names[:8]) or '-'}; "
+                f"set VOICE_INTERVIEWER_LLM_MODEL to one of them"
+            )
+        self._model = names[0]
+        return self._model
+
+    async def stream_text(self, messages: list[Message], *, max_tokens: int, timeout_s: float,
+                          temperature: float | None = None) -> AsyncIterator[str]:
+        """Yield content deltas as the server streams them."""
+        what = "streaming a reply"
+        try:
+            model = await self.model()
+            stream = await self._client(timeout_s).chat.completions.create(
+                model=model, messages=messages, max_tokens=max_tokens, stream=True,
+                temperature=self.options.temperature if temperature is None else temperature,
+            )
+            async with aclosing(stream):  # closing the response stops generation server-side
+                async for chunk in stream:
+                    for choice in chunk.choices or ():
+                        text = getattr(choice.delta, "content", None)
+                        if text:
+                            yield text
+        except LlmError:
+            raise
+        except (openai.OpenAIError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise self._error(exc, what) from exc
+
+    async def stream_sentences(self, messages: list[Message], *, max_tokens: int,
+                               timeout_s: float) -> AsyncIterator[str]:
+        """Yield complete sentences as they form (see :mod:`.sentences`)."""
+        buffer = SentenceBuffer()
+        async with aclosing(self.stream_text(messages, max_tokens=max_tokens, timeout_s=timeout_s)) as deltas:
+            async for delta in deltas:
+                for sentence in buffer.feed(delta):
+                    yield sentence
+        for sentence in buffer.flush():
+            yield sentence
+
+    async def complete(self, messages: list[Message], *, max_tokens: int, timeout_s: float) -> str:
+        """One whole reply, within ``timeout_s`` (raises :class:`LlmError` otherwise)."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                model = await self.model()
+                reply: Any = await self._client(timeout_s).chat.completions.create(
+                    model=model, messages=messages, max_tokens=max_tokens, stream=False,
+                    temperature=self.options.temperature,
+                )
+        except TimeoutError as exc:
+            raise LlmError(f"completing a reply: {self.options.endpoint} took longer than {timeout_s:g} s; "
+                           f"raise grade_budget_s or use a faster model") from exc
+        except LlmError:
+            raise
+        except (openai.OpenAIError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise self._error(exc, "completing a reply") from exc
+        try:
+            return reply.choices[0].message.content or ""
+        except (AttributeError, IndexError, TypeError) as exc:
+            raise LlmError(f"completing a reply: {self.options.endpoint} sent no choices") from exc
+
+    async def ping(self) -> tuple[str, float]:
+        """One tiny completion; returns (reply, seconds taken). For ``doctor``."""
+        started = time.perf_counter()
+        text = await self.complete([{"role": "user", "content": "Reply with the single word OK."}],
+                                   max_tokens=8, timeout_s=self.options.doctor_timeout_s)
+        return text.strip(), time.perf_counter() - started
