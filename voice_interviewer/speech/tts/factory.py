@@ -71,15 +71,22 @@ def make_synthesizer(options: VoiceOptions = VoiceOptions()) -> Synthesizer:
         return _make_piper(opts)
     if opts.engine == "pyttsx3":
         return _make_pyttsx3(opts)
+    if opts.voice is not None and not _looks_like_piper_voice(opts.voice):
+        log.info("voice %r is not a .onnx path, so it is taken as a pyttsx3 voice", opts.voice)
+        return _make_pyttsx3(opts)
     try:
-        return _make_piper(opts)
+        return _make_piper(opts, fallback=True)
     except (ModelUnavailableError, ConfigError) as exc:
         log.warning("Piper voice not used, falling back to pyttsx3: %s", exc)
     return _make_pyttsx3(VoiceOptions(engine="pyttsx3", voice=None, rate_wpm=opts.rate_wpm,
                                       cache_entries=opts.cache_entries))
 
 
-def _make_piper(opts: VoiceOptions) -> Synthesizer:
+def _looks_like_piper_voice(voice: str) -> bool:
+    return voice.endswith(".onnx") or "/" in voice or "\\" in voice or Path(voice).exists()
+
+
+def _make_piper(opts: VoiceOptions, fallback: bool = False) -> Synthesizer:
     problem = _piper_problem() if opts.voice is None else (
         f"the piper-tts package is not installed ({PIPER_FIX})" if importlib.util.find_spec("piper") is None
         else None)
@@ -91,7 +98,13 @@ def _make_piper(opts: VoiceOptions) -> Synthesizer:
     model = Path(opts.voice) if opts.voice else bundled_piper_voice()
     assert model is not None
     engine = PiperEngine(model, rate_wpm=opts.rate_wpm)
-    return EngineSynthesizer(engine, cache_entries=opts.cache_entries)
+    backup = None
+    if fallback and _pyttsx3_problem() is None:
+        from .pyttsx3_engine import Pyttsx3Engine
+
+        def backup():
+            return Pyttsx3Engine(rate_wpm=opts.rate_wpm)
+    return EngineSynthesizer(engine, cache_entries=opts.cache_entries, fallback=backup)
 
 
 def _make_pyttsx3(opts: VoiceOptions) -> Synthesizer:
