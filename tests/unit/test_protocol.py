@@ -1,0 +1,148 @@
+"""The wire format: every message round-trips, every bad input names the problem and the fix."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from voice_interviewer import protocol as p
+from voice_interviewer.channels.websocket import TurnLatency
+from voice_interviewer.errors import ProtocolError
+
+
+def start(**over):
+    d = {"type": "start", "role": "mlops-engineer", "sample_rate": 48000}
+    d.update(over)
+    return json.dumps(d)
+
+
+def rejected(text) -> ProtocolError:
+    with pytest.raises(ProtocolError) as info:
+        p.parse_client_message(text)
+    return info.value
+
+
+def test_start_round_trip_with_all_fields():
+    msg = p.Start(role="mlops-engineer", sample_rate=44100, rounds=("ml-systems", "behavioural"), questions=3,
+                  timer_s=90.0, interviewer="llm", voice_engine="pyttsx3", order="mixed", follow_ups=2)
+    assert p.parse_client_message(p.encode_client(msg)) == msg
+
+
+def test_start_defaults_and_comma_separated_rounds():
+    msg = p.parse_client_message(start(rounds="a, b"))
+    assert msg == p.Start(role="mlops-engineer", sample_rate=48000, rounds=("a", "b"))
+    assert msg.voice_engine is None and msg.timer_s is None and msg.follow_ups == 1
+
+
+@pytest.mark.parametrize("kind", p.COMMANDS)
+def test_commands_round_trip(kind):
+    assert p.parse_client_message(p.encode_client(p.Command(kind))) == p.Command(kind)
+
+
+def test_resume_session_round_trip():
+    msg = p.ResumeSession("a" * 32)
+    assert p.parse_client_message(p.encode_client(msg)) == msg
+
+
+@pytest.mark.parametrize("text, code, words", [
+    ("{not json", p.BAD_JSON, ["not valid JSON", "end_answer"]),
+    (b"\xff\xfe", p.BAD_JSON, ["not valid JSON"]),
+    ("[1, 2]", p.BAD_MESSAGE, ["list", "JSON object"]),
+    ('{"kind": "start"}', p.BAD_MESSAGE, ["type", "start, end_answer"]),
+    ('{"type": "dance"}', p.UNKNOWN_TYPE, ["'dance'", "resume_session"]),
+    (start(sample_rate=4000), p.BAD_SAMPLE_RATE, ["4000", "8000 to 48000"]),
+    (start(sample_rate=96000), p.BAD_SAMPLE_RATE, ["96000"]),
+    (start(sample_rate="16000"), p.BAD_SAMPLE_RATE, ['"16000"', "integer"]),
+    (start(sample_rate=True), p.BAD_SAMPLE_RATE, ["true"]),
+    (start(sample_rate=None), p.BAD_SAMPLE_RATE, ["null"]),
+    (start(role="../etc"), p.BAD_FIELD, ["start.role", "../etc", "/api/banks"]),
+    (start(role=7), p.BAD_FIELD, ["start.role"]),
+    (start(rounds=[1]), p.BAD_FIELD, ["start.rounds", "list of round ids"]),
+    (start(questions=0), p.BAD_FIELD, ["start.questions", "1 to 100"]),
+    (start(questions=2.5), p.BAD_FIELD, ["start.questions", "2.5"]),
+    (start(timer_s=5), p.BAD_FIELD, ["start.timer_s", "10 to 1800"]),
+    (start(timer_s="long"), p.BAD_FIELD, ["start.timer_s"]),
+    (start(interviewer="gpt"), p.BAD_FIELD, ["start.interviewer", "'rubric'", "'llm'"]),
+    (start(voice_engine="say"), p.BAD_FIELD, ["start.voice_engine", "'piper'", "or null"]),
+    (start(order="random"), p.BAD_FIELD, ["start.order", "'by-round'"]),
+    (start(follow_ups=9), p.BAD_FIELD, ["start.follow_ups", "0 to 5"]),
+    ('{"type": "resume_session"}', p.BAD_FIELD, ["resume_session.resume_token", "null"]),
+    ('{"type": "resume_session", "resume_token": "x"}', p.BAD_FIELD, ["resume_token"]),
+])
+def test_bad_client_messages(text, code, words):
+    err = rejected(text)
+    assert err.code == code
+    for w in words:
+        assert w in str(err), (w, str(err))
+
+
+def test_audio_frame_checks():
+    p.check_audio_frame(b"\x00\x01" * 800, 96_000)
+    with pytest.raises(ProtocolError) as big:
+        p.check_audio_frame(b"\x00" * 96_002, 96_000)
+    assert big.value.code == p.FRAME_TOO_LARGE and "96002" in str(big.value) and "96000" in str(big.value)
+    for bad in (b"", b"\x00\x01\x02"):
+        with pytest.raises(ProtocolError) as odd:
+            p.check_audio_frame(bad, 96_000)
+        assert odd.value.code == p.BAD_FRAME and "PCM16" in str(odd.value)
+
+
+FEEDBACK = {"question_id": "q-drift", "content_score": 0.5, "overall": 61.0, "tips": ["Name a metric."],
+            "key_points": [{"key_point_id": "k1", "covered": True, "evidence": {"quote": "we retrain"}}],
+            "delivery": {"word_count": 120, "words_per_minute": 140.0}, "score": 0.61}
+
+SERVER_MESSAGES = [
+    p.SessionMsg("abc123", "t" * 32, [{"id": "q1", "text": "Why?"}], "rubric", "piper", "mlops-engineer",
+                 "MLOps Engineer", 22050),
+    p.QuestionMsg("q1", "How do you detect drift?", "ml-systems", 120.0, 1, 3),
+    p.SayMsg("How do you detect drift?", "question", 22050, 4410, turn_id="q1",
+             latency_ms={"finish": 80.0, "decide": 5.0, "synth": 40.0, "total": 125.0}),
+    p.ListeningMsg("q1f1", 60.0, True, False),
+    p.PartialMsg("we monitor the", "q1"),
+    p.FinalMsg("we monitor the inputs", [{"text": "we", "start_s": 0.1, "end_s": 0.2, "probability": 0.9}],
+               "q1", "silence"),
+    p.FeedbackMsg("q-drift", {k: v for k, v in FEEDBACK.items() if k != "question_id"}),
+    p.RevealMsg("q-drift", "A strong answer covers monitoring."),
+    p.StateMsg("thinking"),
+    p.ReportMsg({"session_id": "abc123", "overall": 61.0, "questions": []}, "stopped"),
+    p.ErrorMsg(p.WRONG_STATE, "'skip' arrived while no answer is being recorded"),
+]
+
+
+@pytest.mark.parametrize("msg", SERVER_MESSAGES, ids=lambda m: m.type)
+def test_server_messages_round_trip(msg):
+    text = p.encode_server(msg)
+    assert json.loads(text)["type"] == msg.type
+    assert p.decode_server(text) == msg
+
+
+def test_feedback_message_is_flat_feedback_plus_question_id():
+    d = json.loads(p.encode_server(SERVER_MESSAGES[6]))
+    assert d["question_id"] == "q-drift" and d["overall"] == 61.0 and d["key_points"][0]["evidence"]
+
+
+def test_error_frame_carries_code_and_message():
+    d = json.loads(p.error(ProtocolError(p.BAD_FRAME, "odd bytes")))
+    assert d == {"type": "error", "code": "bad_frame", "message": "odd bytes"}
+
+
+def test_unknown_server_type_is_rejected():
+    with pytest.raises(ProtocolError):
+        p.decode_server('{"type": "nope"}')
+
+
+def test_turn_latency_stages_from_injected_clock():
+    now = [100.0]
+    lat = TurnLatency(lambda: now[0])
+    assert lat.first_audio() is None  # nothing ended yet: the greeting has no latency
+    lat.answer_ended("done")
+    now[0] = 100.25
+    lat.transcribed()
+    now[0] = 100.30
+    lat.thinking()
+    now[0] = 100.40
+    lat.speaking()
+    now[0] = 100.45
+    assert lat.first_audio() == {"finish": 250.0, "decide": 150.0, "synth": 50.0, "total": 450.0}
+    assert lat.first_audio() is None  # reported once per turn
