@@ -40,6 +40,12 @@ _INJECTION = re.compile(
     r"|\bevery key point (is|was) covered\b|\bi (have )?covered (all|every)\b",
     re.IGNORECASE,
 )
+_STOP = frozenset(
+    "about above after again also because been before being could does doing during each from have "
+    "having here into just more most once only other over same should some such than that their them "
+    "then there these they this those through under until very what when where which while will with "
+    "would your yours you're what's how's that's it's think thing things really like make made".split()
+)
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
 
 
@@ -59,8 +65,13 @@ def leak_ngrams(secrets: Iterable[str], allowed: Iterable[str], n: int = LEAK_NG
     return secret - public
 
 
+def content_words(text: str) -> set[str]:
+    """Words that carry meaning (4+ letters, not a stop word), lightly stemmed."""
+    return {w.rstrip("s") for w in words(text) if len(w) >= 4 and w not in _STOP}
+
+
 def follow_up_problem(sentences: list[str], *, secrets: Iterable[str], public: Iterable[str],
-                      answer: str) -> str | None:
+                      answer: str, question: str = "", topic: Iterable[str] = ()) -> str | None:
     """Why these sentences must not be spoken as a follow-up, or None when they may.
 
     Args:
@@ -68,6 +79,9 @@ def follow_up_problem(sentences: list[str], *, secrets: Iterable[str], public: I
         secrets: The key-point statements and strong answer the candidate must not hear.
         public: Text the candidate already saw or that the rubric wrote to be said aloud.
         answer: The candidate's own words so far (quoting a few is good, replaying them is not).
+        question: The interview question (a follow-up must not simply repeat it).
+        topic: Texts naming what to probe (the rubric's follow-up, the key point's terms);
+            when given, the follow-up must share a content word with them and with the answer.
     """
     if not sentences or len(sentences) > 2:
         return f"expected a question (with at most one lead-in), got {len(sentences)} sentence(s)"
@@ -91,6 +105,17 @@ def follow_up_problem(sentences: list[str], *, secrets: Iterable[str], public: I
         return "reveals the rubric's key points or strong answer"
     if injection_spans(text):
         return "contains steering language"
+    if question:
+        own = ngrams(tokens, 3)
+        if own and len(own & ngrams(words(question), 3)) * 2 >= len(own):
+            return "repeats the interview question"
+    topic = list(topic)
+    if topic:
+        said = content_words(text)
+        if not said & content_words(answer):
+            return "does not refer to anything the candidate said"
+        if not said & set().union(*(content_words(t) for t in topic)):
+            return "does not probe the chosen key point"
     return None
 
 
