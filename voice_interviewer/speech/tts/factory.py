@@ -83,7 +83,8 @@ def make_synthesizer(options: VoiceOptions = VoiceOptions()) -> Synthesizer:
 
 
 def _looks_like_piper_voice(voice: str) -> bool:
-    return voice.endswith(".onnx") or "/" in voice or "\\" in voice or Path(voice).exists()
+    """A .onnx name or an existing file is a Piper voice; anything else (``gmw/en-us``) a pyttsx3 one."""
+    return voice.lower().endswith(".onnx") or Path(voice).expanduser().is_file()
 
 
 def _make_piper(opts: VoiceOptions, fallback: bool = False) -> Synthesizer:
