@@ -83,7 +83,7 @@ def format_device_list(devices: Sequence[DeviceInfo], default_input: int | None,
     """The ``--list-devices`` table: index, direction, channels, default rate, name."""
     if not devices:
         return "No sound devices found (PortAudio sees none). Check that a sound server is running."
-    lines = ["  #  use      in/out  rate Hz  name"]
+    lines = [f"  #  {'use':<12} in/out  rate Hz  name"]
     for d in devices:
         marks = ("<" if d.index == default_input else " ") + (">" if d.index == default_output else " ")
         use = "/".join(k for k in KINDS if d.channels(k) > 0) or "none"

@@ -1,31 +1,66 @@
-"""``voice-interviewer practice``: a mock interview at this computer."""
+"""``voice-interviewer practice``: a mock interview at this computer, spoken or typed."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import math
+import sys
 
 from ..bank import load_role
+from ..errors import ConfigError
 from ..factory import add_interview_args, make_grader, make_policy, settings_from_args
 from ..interview import Interview
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("practice", help="practise an interview in this terminal (typed with --text)")
+    p = sub.add_parser("practice", help="practise an interview at this computer: spoken (default) or typed (--text)")
     add_interview_args(p)
     p.add_argument("--text", action="store_true", help="type answers instead of speaking them")
     p.add_argument("--report", metavar="PATH", help="also write the session report as JSON to PATH")
+    p.add_argument("--data-dir", metavar="DIR", default=None,
+                   help="where sessions and recordings are stored (default: the store's data folder)")
+    audio = p.add_argument_group("spoken practice (microphone and speakers)")
+    audio.add_argument("--list-devices", action="store_true", help="list sound devices and exit")
+    audio.add_argument("--input-device", metavar="DEVICE", default=None,
+                       help="microphone: index or part of the name from --list-devices (default: system default)")
+    audio.add_argument("--output-device", metavar="DEVICE", default=None,
+                       help="speakers: index or part of the name from --list-devices (default: system default)")
+    audio.add_argument("--no-keys", action="store_true",
+                       help="do not read keys; answers end on a long silence or the timer (for scripts)")
+    audio.add_argument("--end-silence", type=float, default=3.0, metavar="SECONDS",
+                       help="silence after speech that ends an answer (default: %(default)s)")
+    audio.add_argument("--voice-engine", choices=("piper", "pyttsx3"), default=None,
+                       help="interviewer voice engine (default: piper if installed, else pyttsx3)")
+    audio.add_argument("--voice", metavar="VOICE", default=None,
+                       help="piper: path to a .onnx voice; pyttsx3: a voice id or name")
     p.set_defaults(handler=_practice)
 
 
+def _end_silence(value: float) -> float:
+    if not (math.isfinite(value) and 0.5 <= value <= 60):
+        raise ConfigError(f"--end-silence must be 0.5..60 seconds, got {value:g}; about 3 s suits most "
+                          "people (shorter cuts off thinking pauses)")
+    return value
+
+
 def _practice(args: argparse.Namespace) -> int:
+    if args.list_devices:
+        from ..channels.desktop_session import list_devices  # imported late: needs PortAudio
+
+        return list_devices(sys.stdout)
     settings = settings_from_args(args)
     bank = load_role(settings.role)
     if not args.text:
-        from ..channels.desktop import run_desktop_practice  # imported late: needs PortAudio
+        from ..channels.desktop import DesktopOptions
+        from ..channels.desktop_session import run_desktop_session
 
-        return run_desktop_practice(args, settings, bank)
+        options = DesktopOptions(end_silence_s=_end_silence(args.end_silence), keys=not args.no_keys)
+        run_desktop_session(settings, bank, input_device=args.input_device, output_device=args.output_device,
+                            options=options, voice_engine=args.voice_engine, voice=args.voice,
+                            data_dir=args.data_dir, report_path=args.report)
+        return 0
     from ..channels.text import TextChannel
 
     interview = Interview(bank, settings, TextChannel(), make_policy(settings.interviewer),
