@@ -1,0 +1,337 @@
+"""The session store on a real SQLite file: schema, recording a real interview flow, recovery, deletion, ids."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import sqlite3
+import struct
+import wave
+from pathlib import Path
+
+import pytest
+
+from voice_interviewer.bank import parse_bank
+from voice_interviewer.channels.base import ListenRequest, Reply, ReplyAction, SessionInfo, Utterance
+from voice_interviewer.errors import SessionNotFoundError, StoreError
+from voice_interviewer.interview import Interview
+from voice_interviewer.interviewer.rubric import RubricInterviewer
+from voice_interviewer.plan import InterviewSettings
+from voice_interviewer.scoring.feedback import Delivery, Feedback, KeyPointResult
+from voice_interviewer.store import SCHEMA_VERSION, SessionStore, validate_session_id
+from voice_interviewer.store.schema import MIGRATIONS
+from voice_interviewer.transcript import Segment, Transcript, Word
+
+BANK_YAML = """
+role: test-role
+title: Test Role
+rounds:
+  - {id: basics, title: Basics}
+questions:
+  - id: family-duty
+    round: basics
+    text: What did John Dashwood consider doing for his family?
+    difficulty: easy
+    answer_time_s: 60
+    key_points:
+      - {id: dashwood, weight: 1, statement: Names John Dashwood, phrasings: [dashwood]}
+      - {id: power, weight: 1, statement: Says what was in his power, phrasings: [power]}
+      - {id: selfish, weight: 3, statement: Judges his character, phrasings: [selfish, cold hearted]}
+    follow_ups:
+      - {probes: selfish, text: "How would you describe his character, honestly?"}
+      - {probes: power, text: "What exactly was in his power to do?"}
+    strong_answer: He weighed how much he could prudently give, and his selfishness won.
+  - id: amiable-wife
+    round: basics
+    text: How might a different marriage have changed him?
+    difficulty: easy
+    answer_time_s: 60
+    key_points:
+      - {id: married, weight: 1, statement: Mentions the marriage, phrasings: [married]}
+      - {id: amiable, weight: 1, statement: Says he could have become amiable, phrasings: [amiable himself]}
+      - {id: respectable, weight: 1, statement: Says he would be respectable, phrasings: [respectable]}
+    follow_ups:
+      - {probes: amiable, text: "Could he have become amiable himself?"}
+      - {probes: married, text: "Whom did he marry, and why does it matter?"}
+    strong_answer: A more amiable wife would have made him more respectable, even amiable.
+"""
+
+CLIPS = {  # turn id -> LibriVox clip stem (each has a .txt transcript beside its .wav)
+    "q1": "sense_and_sensibility_01_austen_64kb-0870",
+    "q1f1": "sense_and_sensibility_01_austen_64kb-0890",
+    "q2": "sense_and_sensibility_01_austen_64kb-0920",
+    "q2f1": "sense_and_sensibility_01_austen_64kb-0930",
+}
+TTS_RATE = 22050
+
+
+def read_clip(speech_dir: Path, stem: str) -> tuple[bytes, int, str]:
+    folder = speech_dir / "pocketsphinx_librivox"
+    with wave.open(str(folder / f"{stem}.wav"), "rb") as w:
+        assert w.getnchannels() == 1 and w.getsampwidth() == 2
+        pcm, rate = w.readframes(w.getnframes()), w.getframerate()
+    return pcm, rate, (folder / f"{stem}.txt").read_text().strip()
+
+
+def timed_words(text: str, duration_s: float) -> tuple[Word, ...]:
+    """Spread the reference words over the clip (the store keeps whatever timings it is given)."""
+    tokens = text.split()
+    step = duration_s / len(tokens)
+    return tuple(Word(t, round(i * step, 3), round((i + 0.8) * step, 3)) for i, t in enumerate(tokens))
+
+
+def tone(seconds: float, rate: int = TTS_RATE) -> bytes:
+    n = int(seconds * rate)
+    return b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 220 * i / rate))) for i in range(n))
+
+
+class ScriptedVoiceChannel:
+    """Speaks with a tone and answers with real recordings, streaming 20 ms frames from a thread."""
+
+    def __init__(self, speech_dir: Path, stop_after: str | None = None):
+        self.speech_dir = speech_dir
+        self.stop_after = stop_after
+        self.recorder = None
+        self.sent_bytes: dict[str, int] = {}
+        self.said: list[Utterance] = []
+
+    async def open(self, session: SessionInfo, recorder) -> None:
+        self.recorder = recorder
+
+    async def say(self, utterance: Utterance) -> None:
+        self.said.append(utterance)
+        audio = tone(0.3)
+        for start in range(0, len(audio), 4410):  # sentence-sized chunks, as a TTS stream would give
+            self.recorder.interviewer_audio(utterance.turn_id, audio[start:start + 4410], TTS_RATE)
+
+    def _stream(self, turn_id: str, pcm: bytes, rate: int) -> None:
+        frame = rate // 50 * 2
+        for start in range(0, len(pcm), frame):
+            self.recorder.candidate_audio(turn_id, pcm[start:start + frame], rate)
+        self.sent_bytes[turn_id] = len(pcm)
+
+    async def listen(self, request: ListenRequest) -> Reply:
+        pcm, rate, text = read_clip(self.speech_dir, CLIPS[request.turn_id])
+        duration = len(pcm) / 2 / rate
+        await asyncio.to_thread(self._stream, request.turn_id, pcm, rate)
+        words = timed_words(text, duration)
+        segments = tuple(Segment(" ".join(w.text for w in words[i:i + 6]), words[i].start_s,
+                                 words[min(i + 5, len(words) - 1)].end_s, words[i:i + 6])
+                         for i in range(0, len(words), 6))
+        for seg in segments:
+            self.recorder.segment_committed(request.turn_id, seg)
+        action = ReplyAction.STOPPED if request.turn_id == self.stop_after else ReplyAction.ANSWERED
+        return Reply(action, Transcript(text, words, segments, duration, 0.0), "done")
+
+    async def thinking(self) -> None:
+        pass
+
+    async def show_feedback(self, question, feedback) -> None:
+        pass
+
+    async def reveal(self, question) -> None:
+        pass
+
+    async def close(self, report) -> None:
+        pass
+
+
+class PhraseGrader:
+    """Covers a key point when one of its phrasings appears: enough to drive follow-ups and reports."""
+
+    name = "phrase"
+
+    def coverage(self, question, answers):
+        text = " ".join(a.text for a in answers).lower()
+        return tuple(KeyPointResult(k.id, k.statement, k.weight, any(p in text for p in k.phrasings),
+                                    1.0 if any(p in text for p in k.phrasings) else 0.0)
+                     for k in question.key_points)
+
+    async def grade(self, question, answers):
+        kps = self.coverage(question, answers)
+        content = sum(k.weight for k in kps if k.covered) / sum(k.weight for k in kps)
+        words = sum(len(a.text.split()) for a in answers)
+        return Feedback(question.id, content, round(content * 100, 1), kps, Delivery(words),
+                        tuple(k.statement for k in kps if not k.covered) or ("Keep it up.",))
+
+
+def run_interview(store: SessionStore, speech_dir: Path, session_id: str = "", stop_after: str | None = None):
+    bank = parse_bank(BANK_YAML, "test.yaml")
+    settings = InterviewSettings(role="test-role", question_ids=("family-duty", "amiable-wife"), max_follow_ups=1)
+    channel = ScriptedVoiceChannel(speech_dir, stop_after)
+    interview = Interview(bank, settings, channel, RubricInterviewer(), PhraseGrader(), store.recorder(),
+                          session_id=session_id)
+    report = asyncio.run(interview.run())
+    return interview, channel, report
+
+
+def test_schema_is_current_with_wal_and_foreign_keys(tmp_path: Path) -> None:
+    with SessionStore(tmp_path) as store:
+        conn = sqlite3.connect(store.db_path)
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert {"sessions", "turns", "answers", "segments", "feedback", "utterances"} <= tables
+        assert store._conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_migrates_a_version_1_file_keeping_its_sessions(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "sessions.db")
+    conn.executescript(MIGRATIONS[0] + "; PRAGMA user_version = 1;")
+    conn.execute("INSERT INTO sessions (id, role, status, started_at) VALUES ('0123456789abcdef', 'r', "
+                 "'completed', 1.0)")
+    conn.commit()
+    conn.close()
+    with SessionStore(tmp_path) as store:
+        assert [s["id"] for s in store.list()] == ["0123456789abcdef"]
+        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert store.timeline("0123456789abcdef") == []
+
+
+def test_refuses_a_file_from_a_newer_version(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "sessions.db")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(StoreError, match="newer than this program"):
+        SessionStore(tmp_path)
+
+
+def test_records_a_scripted_voice_interview(tmp_path: Path, speech_dir: Path) -> None:
+    store = SessionStore(tmp_path / "data")
+    interview, channel, report = run_interview(store, speech_dir)
+    doc = store.get(interview.session_id)
+    assert doc["status"] == "completed" and doc["report"]["session_id"] == interview.session_id
+    order = [(i["speaker"], i["turn_id"]) for i in doc["timeline"]]
+    assert order == [("interviewer", "q1"), ("candidate", "q1"), ("interviewer", "q1f1"), ("candidate", "q1f1"),
+                     ("interviewer", "q2"), ("candidate", "q2"), ("interviewer", "q2f1"), ("candidate", "q2f1")]
+    answers = [i for i in doc["timeline"] if i["speaker"] == "candidate"]
+    for item in answers:
+        path = store.audio_path(interview.session_id, item["name"])
+        with wave.open(str(path), "rb") as w:
+            assert w.getframerate() == 16000
+            stored_s = w.getnframes() / 16000
+        assert abs(stored_s - channel.sent_bytes[item["turn_id"]] / 2 / 16000) <= 0.02
+        assert abs(item["duration_s"] - stored_s) <= 0.02
+        assert item["words"] and item["words"][0]["start_s"] == 0.0
+        assert " ".join(s["text"] for s in item["segments"]) == item["text"]
+        assert item["finished"] and item["end_reason"] == "done"
+    assert not list((store.sessions_dir / interview.session_id).glob("*.pcm"))
+    utterance = next(i for i in doc["timeline"] if i["speaker"] == "interviewer")
+    with wave.open(str(store.audio_path(interview.session_id, utterance["name"])), "rb") as w:
+        assert w.getframerate() == TTS_RATE and abs(w.getnframes() / TTS_RATE - 0.3) < 0.001
+    kinds = [(i["turn_id"], i["kind"]) for i in doc["timeline"] if i["speaker"] == "interviewer"]
+    assert kinds == [("q1", "question"), ("q1f1", "follow_up"), ("q2", "question"), ("q2f1", "follow_up")]
+    first = doc["questions"][0]
+    assert first["turns"] == ["q1", "q1f1"] and first["feedback"]["overall"] == 100.0
+    assert doc["history"]["family-duty"][0]["session_id"] == interview.session_id
+    rows = store._conn.execute("SELECT COUNT(*) FROM segments WHERE session_id = ?", (interview.session_id,))
+    assert rows.fetchone()[0] == sum(len(i["segments"]) for i in answers)
+
+
+def test_history_spans_sessions(tmp_path: Path, speech_dir: Path) -> None:
+    store = SessionStore(tmp_path)
+    first, _, _ = run_interview(store, speech_dir, session_id="aaaaaaaaaaaa0001")
+    second, _, _ = run_interview(store, speech_dir, session_id="aaaaaaaaaaaa0002", stop_after="q1f1")
+    listed = store.list()
+    assert [s["id"] for s in listed][:2] == [second.session_id, first.session_id]
+    assert listed[0]["status"] == "stopped"
+    history = store.get(second.session_id)["history"]
+    assert [h["session_id"] for h in history["family-duty"]] == [first.session_id, second.session_id]
+    assert "amiable-wife" not in history  # not asked in the stopped session
+
+
+def test_duplicate_session_id_is_refused(tmp_path: Path, speech_dir: Path) -> None:
+    store = SessionStore(tmp_path)
+    run_interview(store, speech_dir, session_id="bbbbbbbbbbbb0001")
+    with pytest.raises(StoreError, match="already stored"):
+        run_interview(store, speech_dir, session_id="bbbbbbbbbbbb0001")
+
+
+def test_a_live_recording_is_not_taken_for_a_crash(tmp_path: Path) -> None:
+    store = SessionStore(tmp_path)
+    recorder = store.recorder()
+    recorder.session_started(SessionInfo("cccccccccccc0001", "r", "R", ()))
+    recorder.candidate_audio("q1", b"\0\0" * 1600, 16000)
+    other = SessionStore(tmp_path)  # a second process opening the same data directory
+    assert other.recovered == [] and other.get("cccccccccccc0001")["status"] == "running"
+    with pytest.raises(StoreError, match="being recorded"):
+        other.delete("cccccccccccc0001")
+    recorder.session_finished(None, "stopped")
+    assert other.get("cccccccccccc0001")["status"] == "stopped"
+
+
+def test_crashed_session_is_marked_interrupted_and_rebuilt(tmp_path: Path) -> None:
+    """The state a killed process leaves: a running row, committed segments, a raw file, no lock holder."""
+    store = SessionStore(tmp_path)
+    sid = "dddddddddddd0001"
+    store._execute("INSERT INTO sessions (id, role, status, started_at, questions_json) VALUES (?, 'r', 'running',"
+                   " 1.0, ?)", (sid, json.dumps([{"id": "q-a", "round": "x", "text": "Q?", "strong_answer": "S"}])))
+    store._execute("INSERT INTO turns VALUES (?, 'q1', 'q-a', 'question', 'Q?', 1)", (sid,))
+    store._execute("INSERT INTO answers (session_id, turn_id, audio_file, ord) VALUES (?, 'q1', 'q1.pcm', 2)",
+                   (sid,))
+    for n, text in enumerate(["first part", "second part"]):
+        seg = Segment(text, n * 1.0, n * 1.0 + 0.9, (Word(text.split()[0], n, n + 0.4),
+                                                     Word(text.split()[1], n + 0.5, n + 0.9)))
+        store._execute("INSERT INTO segments (session_id, turn_id, text, start_s, end_s, words_json) VALUES"
+                       " (?, 'q1', ?, ?, ?, ?)", (sid, seg.text, seg.start_s, seg.end_s,
+                                                 json.dumps([w.to_dict() for w in seg.words])))
+    (store.sessions_dir / sid).mkdir()
+    (store.sessions_dir / sid / "q1.pcm").write_bytes(b"\1\0" * 16000 * 2)
+    store.close()
+
+    reopened = SessionStore(tmp_path)
+    assert reopened.recovered == [sid]
+    doc = reopened.get(sid)
+    assert doc["status"] == "interrupted"
+    answer = doc["timeline"][0]
+    assert answer["text"] == "first part second part" and len(answer["words"]) == 4
+    assert answer["end_reason"] == "interrupted" and answer["duration_s"] == 2.0
+    with wave.open(str(reopened.audio_path(sid, "q1")), "rb") as w:
+        assert w.getnframes() == 32000
+    assert SessionStore(tmp_path).recovered == []  # recovery happens once
+
+
+def test_delete_removes_rows_and_files(tmp_path: Path, speech_dir: Path) -> None:
+    store = SessionStore(tmp_path)
+    interview, _, _ = run_interview(store, speech_dir)
+    sid = interview.session_id
+    assert (store.sessions_dir / sid).is_dir()
+    store.delete(sid)
+    assert not (store.sessions_dir / sid).exists()
+    for table in ("sessions", "turns", "answers", "segments", "feedback", "utterances"):
+        column = "id" if table == "sessions" else "session_id"
+        assert store._conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {column} = ?", (sid,)).fetchone()[0] == 0
+    with pytest.raises(SessionNotFoundError, match="no session"):
+        store.get(sid)
+
+
+@pytest.mark.parametrize("bad", ["../etc", "a/b", "", "0" * 33, "ABCDEF0123456789", "ééééééééé", "abc",
+                                 "0123456789abcdef\n", "..", "/etc/passwd", None, 12345678])
+def test_malformed_ids_are_rejected_everywhere(tmp_path: Path, bad: object) -> None:
+    store = SessionStore(tmp_path)
+    with pytest.raises(SessionNotFoundError, match="not a session id"):
+        validate_session_id(bad)
+    for call in (store.get, store.delete, store.timeline, lambda s: store.audio_path(s, "q1")):
+        with pytest.raises(SessionNotFoundError):
+            call(bad)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sessions", "sessions.db", "sessions.db-shm",
+                                                          "sessions.db-wal"]
+
+
+@pytest.mark.parametrize("name", ["../q1", "q1.wav", "u1", "x", "q1/../../u001", ""])
+def test_malformed_audio_names_are_rejected(tmp_path: Path, speech_dir: Path, name: str) -> None:
+    store = SessionStore(tmp_path)
+    interview, _, _ = run_interview(store, speech_dir)
+    with pytest.raises(SessionNotFoundError, match="no recording named"):
+        store.audio_path(interview.session_id, name)
+
+
+def test_data_dir_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from voice_interviewer.store import default_data_dir
+
+    monkeypatch.delenv("VOICE_INTERVIEWER_DATA", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert default_data_dir() == tmp_path / "xdg" / "voice-interviewer"
+    monkeypatch.setenv("VOICE_INTERVIEWER_DATA", str(tmp_path / "explicit"))
+    assert default_data_dir() == tmp_path / "explicit"

@@ -1,0 +1,228 @@
+"""The store's :class:`~voice_interviewer.recording.Recorder`: one session, written as it happens.
+
+The flow calls it from the event loop and voice channels call :meth:`candidate_audio`
+and :meth:`interviewer_audio` from audio threads, so every method takes the
+recorder's lock before touching shared state; audio bytes go straight to an
+append-only file, and committed transcript segments are committed to SQLite the
+moment they arrive. After a crash the store finds the raw audio and the segments
+and rebuilds what it can (see :meth:`SessionStore.recover_interrupted`).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from ..errors import StoreError
+from .audio import PcmAppender, pcm_duration_s, pcm_to_wav
+from .locks import SessionLock
+from .paths import TURN_ID_PATTERN, validate_session_id
+
+if TYPE_CHECKING:
+    from ..bank import Question
+    from ..channels.base import Reply, SessionInfo, Utterance
+    from ..report import SessionReport
+    from ..scoring.feedback import Feedback
+    from ..transcript import Segment
+    from .sessions import SessionStore
+
+FINAL_STATUSES = ("completed", "stopped", "failed")
+TURN_KINDS = {"question": "question", "follow_up": "follow_up"}
+
+
+def question_record(q: "Question") -> dict[str, Any]:
+    """What a report needs to know about a question long after the bank has changed."""
+    return {"id": q.id, "round": q.round, "text": q.text, "kind": q.kind,
+            "strong_answer": q.strong_answer,
+            "key_points": [{"id": k.id, "statement": k.statement, "weight": k.weight} for k in q.key_points]}
+
+
+class StoreRecorder:
+    """Records one session into a :class:`SessionStore`; create it with ``store.recorder()``."""
+
+    def __init__(self, store: "SessionStore"):
+        self._store = store
+        self._lock = threading.RLock()
+        self.session_id: str | None = None
+        self._dir = None
+        self._session_lock: SessionLock | None = None
+        self._ord = 0
+        self._utterances = 0
+        self._last_utterance: str | None = None
+        self._utterance_by_turn: dict[str, str] = {}
+        self._interviewer: dict[str, PcmAppender] = {}
+        self._candidate: dict[str, PcmAppender] = {}
+        self._answers: set[str] = set()
+        self._closed = False
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _next_ord(self) -> int:
+        self._ord += 1
+        return self._ord
+
+    def _active(self) -> bool:
+        return self.session_id is not None and not self._closed
+
+    def _ensure_answer(self, turn_id: str, question_id: str | None = None) -> None:
+        if turn_id in self._answers:
+            return
+        self._answers.add(turn_id)
+        self._store._execute(
+            "INSERT OR IGNORE INTO answers (session_id, turn_id, question_id, ord) VALUES (?, ?, ?, ?)",
+            (self.session_id, turn_id, question_id, self._next_ord()))
+
+    # -- Recorder protocol ------------------------------------------------------------------
+
+    def session_started(self, session: "SessionInfo") -> None:
+        with self._lock:
+            if self.session_id is not None:
+                raise StoreError(f"this recorder already records session {self.session_id}; "
+                                 f"call store.recorder() once per session")
+            sid = validate_session_id(session.session_id)
+            if self._store._exists(sid):
+                raise StoreError(f"session {sid} is already stored; a new session needs a new id")
+            self._dir = self._store._session_dir(sid)
+            self._dir.mkdir(parents=True, exist_ok=True)
+            self._session_lock = SessionLock(self._dir)
+            if not self._session_lock.acquire():
+                raise StoreError(f"session {sid} is being recorded by another process")
+            self._store._execute(
+                "INSERT INTO sessions (id, role, role_title, interviewer, status, started_at, settings_json,"
+                " questions_json) VALUES (?, ?, ?, ?, 'running', ?, ?, ?)",
+                (sid, session.role, session.role_title, session.interviewer, time.time(),
+                 json.dumps(session.settings, default=str),
+                 json.dumps([question_record(q) for q in session.questions])))
+            self.session_id = sid
+
+    def utterance(self, utterance: "Utterance") -> None:
+        with self._lock:
+            if not self._active():
+                return
+            self._utterances += 1
+            name = f"u{self._utterances:03d}"
+            kind = getattr(utterance.kind, "value", str(utterance.kind))
+            ord_ = self._next_ord()
+            self._store._execute(
+                "INSERT INTO utterances (session_id, name, turn_id, question_id, kind, text, ord)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (self.session_id, name, utterance.turn_id, utterance.question_id, kind, utterance.text, ord_))
+            if kind in TURN_KINDS and utterance.turn_id and utterance.question_id:
+                self._store._execute(
+                    "INSERT OR IGNORE INTO turns (session_id, turn_id, question_id, kind, interviewer_text, ord)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (self.session_id, utterance.turn_id, utterance.question_id, TURN_KINDS[kind],
+                     utterance.text, ord_))
+            self._last_utterance = name
+            if utterance.turn_id:
+                self._utterance_by_turn[utterance.turn_id] = name
+
+    def interviewer_audio(self, turn_id: str, pcm16: bytes, sample_rate: int) -> None:
+        with self._lock:
+            if not self._active():
+                return
+            name = self._utterance_by_turn.get(turn_id) or self._last_utterance
+            if name is None:
+                return  # audio before anything was said: nothing to attach it to
+            appender = self._interviewer.get(name)
+            if appender is None:
+                appender = PcmAppender(self._dir / f"{name}.pcm", int(sample_rate),
+                                       self._store.options.flush_interval_s)
+                self._interviewer[name] = appender
+                self._store._execute(
+                    "UPDATE utterances SET audio_file = ?, sample_rate = ? WHERE session_id = ? AND name = ?",
+                    (f"{name}.pcm", int(sample_rate), self.session_id, name))
+        appender.append(pcm16, sample_rate)
+
+    def candidate_audio(self, turn_id: str, pcm16: bytes, sample_rate: int) -> None:
+        with self._lock:
+            if not self._active():
+                return
+            if not TURN_ID_PATTERN.fullmatch(str(turn_id)):
+                raise StoreError(f"turn id {turn_id!r} is not of the form q1 or q1f1")
+            appender = self._candidate.get(turn_id)
+            if appender is None:
+                self._ensure_answer(turn_id)
+                appender = PcmAppender(self._dir / f"{turn_id}.pcm", self._store.options.candidate_sample_rate,
+                                       self._store.options.flush_interval_s)
+                self._candidate[turn_id] = appender
+                self._store._execute(
+                    "UPDATE answers SET audio_file = ? WHERE session_id = ? AND turn_id = ?",
+                    (f"{turn_id}.pcm", self.session_id, turn_id))
+        appender.append(pcm16, sample_rate)
+
+    def segment_committed(self, turn_id: str, segment: "Segment") -> None:
+        with self._lock:
+            if not self._active():
+                return
+            self._ensure_answer(turn_id)
+            self._store._execute(
+                "INSERT INTO segments (session_id, turn_id, text, start_s, end_s, words_json)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (self.session_id, turn_id, segment.text, segment.start_s, segment.end_s,
+                 json.dumps([w.to_dict() for w in segment.words])))
+
+    def answer(self, question: "Question", turn_id: str, reply: "Reply") -> None:
+        with self._lock:
+            if not self._active():
+                return
+            self._ensure_answer(turn_id, question.id)
+            appender = self._candidate.pop(turn_id, None)
+            audio_file = None
+            duration = reply.transcript.duration_s
+            if appender is not None:
+                appender.close()
+                audio_file = appender.path.name
+                duration = pcm_duration_s(appender.path, appender.sample_rate)
+            t = reply.transcript
+            self._store._execute(
+                "UPDATE answers SET question_id = ?, action = ?, transcript = ?, words_json = ?, segments_json = ?,"
+                " end_reason = ?, duration_s = ?, finished = 1, audio_file = COALESCE(?, audio_file)"
+                " WHERE session_id = ? AND turn_id = ?",
+                (question.id, getattr(reply.action, "value", str(reply.action)), t.text,
+                 json.dumps([w.to_dict() for w in t.words]), json.dumps([s.to_dict() for s in t.segments]),
+                 reply.end_reason, duration, audio_file, self.session_id, turn_id))
+
+    def feedback(self, question: "Question", feedback: "Feedback") -> None:
+        with self._lock:
+            if not self._active():
+                return
+            self._store._execute(
+                "INSERT OR REPLACE INTO feedback (session_id, question_id, overall, feedback_json) VALUES (?, ?, ?, ?)",
+                (self.session_id, question.id, feedback.overall, json.dumps(feedback.to_dict(), default=str)))
+
+    def session_finished(self, report: "SessionReport | None", status: str) -> None:
+        with self._lock:
+            if not self._active():
+                return
+            if status not in FINAL_STATUSES:
+                status = "failed"
+            self._closed = True
+            for appender in [*self._candidate.values(), *self._interviewer.values()]:
+                appender.close()
+            self._store._finalise_audio(self.session_id)
+            self._store._execute(
+                "UPDATE sessions SET status = ?, ended_at = ?, report_json = ? WHERE id = ?",
+                (status, time.time(), json.dumps(report.to_dict(), default=str) if report else None,
+                 self.session_id))
+            if self._session_lock is not None:
+                self._session_lock.release()
+
+    def flush(self) -> None:
+        """Push every open audio file to the kernel now (the appenders also do it each interval)."""
+        with self._lock:
+            appenders = [*self._candidate.values(), *self._interviewer.values()]
+        for appender in appenders:
+            appender.flush()
+
+
+def finalise_pcm(directory, name: str, sample_rate: int) -> str | None:
+    """Turn ``name.pcm`` into ``name.wav`` and drop the raw file; returns the WAV's name (None if neither exists)."""
+    pcm = directory / f"{name}.pcm"
+    wav = directory / f"{name}.wav"
+    if pcm.exists():
+        pcm_to_wav(pcm, wav, sample_rate)
+        pcm.unlink(missing_ok=True)
+    return wav.name if wav.exists() else None
