@@ -86,8 +86,8 @@ def follow_up_problem(sentences: list[str], *, secrets: Iterable[str], public: I
     if not sentences or len(sentences) > 2:
         return f"expected a question (with at most one lead-in), got {len(sentences)} sentence(s)"
     text = " ".join(s.strip() for s in sentences)
-    question = sentences[-1].strip()
-    if not question.endswith("?") or text.count("?") != 1:
+    last = sentences[-1].strip()
+    if not last.endswith("?") or text.count("?") != 1:
         return "not exactly one question ending in '?'"
     if len(sentences) == 2 and len(words(sentences[0])) > LEAD_IN_MAX_WORDS:
         return f"lead-in longer than {LEAD_IN_MAX_WORDS} words"
