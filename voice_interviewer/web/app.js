@@ -1,0 +1,378 @@
+// The browser side of a spoken mock interview (protocol: docs/protocol.md).
+// Everything the server or the candidate says is inserted with textContent, never as HTML.
+'use strict';
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const params = new URLSearchParams(location.search);
+  const token = params.get('token');
+  const withToken = (path) => (token ? `${path}?token=${encodeURIComponent(token)}` : path);
+
+  const ui = {
+    setup: $('setup'), form: $('setup-form'), role: $('role'), rounds: $('round-list'), questions: $('questions'),
+    timer: $('timer'), followUps: $('follow-ups'), voice: $('voice'), interviewer: $('interviewer'), start: $('start'),
+    interview: $('interview'), progress: $('progress'), question: $('question-text'), followUp: $('follow-up'),
+    state: $('state'), timerLeft: $('timer-left'), level: $('level'), partial: $('partial'), final: $('final'),
+    captions: $('captions'), feedback: $('feedback'), feedbackList: $('feedback-list'), report: $('report'),
+    reportBody: $('report-body'), again: $('again'), alert: $('alert'), connection: $('connection'),
+    done: $('done'), pause: $('pause'), skip: $('skip'), reveal: $('reveal'), stop: $('stop'),
+  };
+
+  const st = {
+    banks: null, ws: null, audio: null, node: null, stream: null, session: null, pendingSay: null,
+    playEnd: 0, listening: null, paused: false, deadline: 0, remaining: 0, ended: false, retries: 0,
+    sources: [],
+  };
+
+  // ---- small DOM helpers --------------------------------------------------------------
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === 'class') node.className = v; else node.setAttribute(k, v);
+    }
+    for (const c of children) {
+      if (c === null || c === undefined || c === false) continue;
+      node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return node;
+  }
+  const fmtTime = (s) => {
+    const t = Math.max(0, Math.ceil(s));
+    return `${Math.floor(t / 60)}:${String(t % 60).padStart(2, '0')}`;
+  };
+  function showAlert(text) {
+    ui.alert.textContent = text;
+    ui.alert.hidden = false;
+    clearTimeout(showAlert.timer);
+    showAlert.timer = setTimeout(() => { ui.alert.hidden = true; }, 8000);
+  }
+  function setState(text, kind) {
+    ui.state.textContent = text;
+    ui.state.dataset.kind = kind || '';
+  }
+  function setControls(listening) {
+    for (const b of [ui.done, ui.skip, ui.reveal, ui.pause]) b.disabled = !listening;
+  }
+
+  // ---- setup ------------------------------------------------------------------------------------
+  async function loadBanks() {
+    try {
+      const res = await fetch(withToken('/api/banks'));
+      if (!res.ok) throw new Error(`${res.status} ${await res.text()}`);
+      st.banks = await res.json();
+    } catch (err) {
+      showAlert(`Could not load the question banks: ${err.message}`);
+      return;
+    }
+    ui.role.replaceChildren(...st.banks.roles.map((r) =>
+      el('option', { value: r.role }, `${r.title} (${r.questions} questions)`)));
+    for (const [name, status] of Object.entries(st.banks.voice_engines || {})) {
+      const opt = el('option', { value: name }, status === 'ok' ? name : `${name} — unavailable`);
+      if (status !== 'ok') { opt.disabled = true; opt.title = status; }
+      ui.voice.append(opt);
+    }
+    showRounds();
+  }
+
+  function showRounds() {
+    const bank = (st.banks.roles || []).find((r) => r.role === ui.role.value);
+    ui.rounds.replaceChildren(...(bank ? bank.rounds : []).map((r) => {
+      const id = `round-${r.id}`;
+      return el('label', { class: 'chip', for: id },
+        el('input', { type: 'checkbox', id, value: r.id }), `${r.title} (${r.questions})`);
+    }));
+  }
+
+  // ---- audio: capture and playback -------------------------------------------------------------------
+  async function openAudio() {
+    st.audio = new AudioContext({ latencyHint: 'interactive' });
+    await st.audio.audioWorklet.addModule('worklet.js');
+    st.stream = await navigator.mediaDevices.getUserMedia({
+      audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+    });
+    const source = st.audio.createMediaStreamSource(st.stream);
+    st.node = new AudioWorkletNode(st.audio, 'pcm-capture');
+    st.node.port.onmessage = (e) => onCapture(e.data);
+    source.connect(st.node);
+    await st.audio.resume();
+  }
+
+  function speaking() { return st.audio && st.audio.currentTime < st.playEnd - 0.05; }
+
+  function onCapture({ pcm, rms }) {
+    const db = 20 * Math.log10(rms + 1e-9);
+    const live = st.listening && !st.paused && !speaking();
+    ui.level.style.width = live ? `${Math.max(0, Math.min(100, (db + 60) * 100 / 60))}%` : '0%';
+    if (live && st.ws && st.ws.readyState === WebSocket.OPEN) st.ws.send(pcm);
+  }
+
+  function play(msg, data) {
+    const pcm = new Int16Array(data);
+    if (!pcm.length) return;
+    const buffer = st.audio.createBuffer(1, pcm.length, msg.sample_rate);
+    const out = buffer.getChannelData(0);
+    for (let i = 0; i < pcm.length; i++) out[i] = pcm[i] / 32768;
+    const src = st.audio.createBufferSource();
+    src.buffer = buffer;
+    src.connect(st.audio.destination);
+    const at = Math.max(st.audio.currentTime + 0.02, st.playEnd);
+    src.start(at);
+    st.playEnd = at + buffer.duration;
+    st.sources.push(src);
+    src.onended = () => { st.sources = st.sources.filter((s) => s !== src); };
+  }
+
+  // ---- connection --------------------------------------------------------------------------------
+  function connect(first) {
+    const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const ws = new WebSocket(`${scheme}//${location.host}${withToken('/ws')}`);
+    ws.binaryType = 'arraybuffer';
+    st.ws = ws;
+    ui.connection.textContent = 'Connecting…';
+    ws.onopen = () => {
+      ui.connection.textContent = 'Connected';
+      st.retries = 0;
+      ws.send(JSON.stringify(st.session ? { type: 'resume_session', resume_token: st.session.resume_token } : first));
+    };
+    ws.onmessage = (e) => (typeof e.data === 'string' ? onMessage(JSON.parse(e.data)) : onAudio(e.data));
+    ws.onclose = (e) => {
+      ui.connection.textContent = 'Disconnected';
+      if (st.ended || e.code === 1000) return;
+      if (e.code === 1009) showAlert('A message was too large for the server; the connection was closed.');
+      if (st.session && st.retries < 10) {
+        st.retries += 1;
+        setState('Connection lost — reconnecting…', 'warn');
+        setTimeout(() => connect(first), Math.min(5000, 500 * st.retries));
+      } else if (!st.session) {
+        showAlert('Could not connect to the interview server.');
+        backToSetup();
+      }
+    };
+  }
+
+  function send(type) {
+    if (st.ws && st.ws.readyState === WebSocket.OPEN) st.ws.send(JSON.stringify({ type }));
+  }
+
+  function onAudio(data) {
+    const msg = st.pendingSay;
+    st.pendingSay = null;
+    if (msg) play(msg, data);
+  }
+
+  function onMessage(msg) {
+    switch (msg.type) {
+      case 'session':
+        st.session = msg;
+        ui.connection.textContent = `Session ${msg.id} · voice ${msg.voice_engine}`;
+        break;
+      case 'question':
+        st.listening = null;
+        ui.progress.textContent = `Question ${msg.index} of ${msg.total} · ${msg.round.replace(/-/g, ' ')}`;
+        ui.question.textContent = msg.text;
+        ui.followUp.hidden = true;
+        ui.partial.textContent = '';
+        ui.final.textContent = '';
+        ui.timerLeft.textContent = fmtTime(msg.timer_s);
+        setState('Interviewer speaking', 'speaking');
+        ui.question.focus();
+        break;
+      case 'say':
+        st.pendingSay = msg;
+        ui.captions.append(el('li', { class: msg.kind }, el('span', { class: 'kind' }, kindLabel(msg.kind)), msg.text));
+        ui.captions.lastChild.scrollIntoView({ block: 'nearest' });
+        if (msg.kind === 'follow_up') {
+          ui.followUp.hidden = false;
+          ui.followUp.textContent = ui.followUp.dataset.turn === msg.turn_id
+            ? `${ui.followUp.textContent} ${msg.text}` : msg.text;
+          ui.followUp.dataset.turn = msg.turn_id || '';
+          ui.partial.textContent = '';
+          ui.final.textContent = '';
+        }
+        break;
+      case 'listening':
+        st.listening = msg.turn_id;
+        st.paused = msg.paused;
+        st.remaining = msg.timer_s;
+        st.deadline = performance.now() / 1000 + msg.timer_s;
+        setControls(true);
+        ui.pause.firstChild.textContent = msg.paused ? 'Resume ' : 'Pause ';
+        setState(msg.paused ? 'Paused — press P to carry on' : 'Listening — answer when the question ends',
+          msg.paused ? 'paused' : 'listening');
+        break;
+      case 'partial':
+        ui.partial.textContent = msg.text;
+        break;
+      case 'final':
+        st.listening = null;
+        setControls(false);
+        ui.partial.textContent = '';
+        ui.final.textContent = msg.text || '(nothing was heard)';
+        break;
+      case 'thinking':
+        setState('Thinking about your answer…', 'thinking');
+        break;
+      case 'feedback':
+        showFeedback(msg);
+        break;
+      case 'reveal':
+        showReveal(msg);
+        break;
+      case 'report':
+        st.ended = true;
+        showReport(msg);
+        break;
+      case 'error':
+        showAlert(`${msg.message} (${msg.code})`);
+        if (msg.code === 'unknown_session') { st.session = null; backToSetup(); }
+        break;
+      default:
+        break;
+    }
+  }
+
+  function kindLabel(kind) {
+    return { question: 'Question', follow_up: 'Follow-up', transition: '', greeting: '', closing: '' }[kind] || '';
+  }
+
+  // ---- feedback and report ----------------------------------------------------------------------------
+  function pct(x) { return `${Math.round((x || 0) * 100)}%`; }
+
+  function showFeedback(fb) {
+    ui.feedback.hidden = false;
+    const points = el('ul', { class: 'points' }, ...(fb.key_points || []).map((k) => el('li',
+      { class: k.covered ? 'covered' : (k.partial ? 'partial' : 'missed') },
+      el('span', { class: 'mark', 'aria-hidden': 'true' }, k.covered ? '✓' : (k.partial ? '~' : '✗')),
+      el('span', { class: 'sr' }, k.covered ? 'Covered: ' : (k.partial ? 'Partly covered: ' : 'Missed: ')),
+      k.statement,
+      k.covered && k.evidence ? el('q', { class: 'evidence' }, k.evidence.quote) : null)));
+    const d = fb.delivery || {};
+    const numbers = [
+      `${d.word_count ?? 0} words`,
+      d.words_per_minute != null ? `${Math.round(d.words_per_minute)} words/min` : null,
+      d.fillers_per_minute != null ? `${d.fillers_per_minute.toFixed(1)} fillers/min` : null,
+      d.long_pauses && d.long_pauses.length ? `${d.long_pauses.length} long pause(s)` : null,
+    ].filter(Boolean);
+    const card = el('article', { class: 'fb', 'data-question': fb.question_id },
+      el('header', {}, el('strong', {}, `Score ${Math.round(fb.overall)}/100`),
+        el('span', { class: 'muted' }, ` · content ${pct(fb.content_score)}`)),
+      el('p', { class: 'q muted' }, questionText(fb.question_id)),
+      points,
+      el('p', { class: 'delivery' }, numbers.join(' · ')),
+      fb.tips && fb.tips.length ? el('ul', { class: 'tips' }, ...fb.tips.map((t) => el('li', {}, t))) : null);
+    ui.feedbackList.prepend(card);
+  }
+
+  function questionText(id) {
+    const q = st.session && st.session.questions.find((x) => x.id === id);
+    return q ? q.text : '';
+  }
+
+  function showReveal(msg) {
+    const card = ui.feedbackList.querySelector(`[data-question="${CSS.escape(msg.question_id)}"]`);
+    const box = el('div', { class: 'reveal' }, el('strong', {}, 'A strong answer covers: '), msg.text);
+    if (card) card.append(box); else ui.feedbackList.prepend(box);
+  }
+
+  function showReport(r) {
+    stopCapture();
+    ui.interview.hidden = true;
+    ui.report.hidden = false;
+    const body = [];
+    body.push(el('p', { class: 'overall' }, r.overall != null ? `Overall ${Math.round(r.overall)}/100` : 'No answer was graded.'));
+    if (r.rounds && r.rounds.length) {
+      body.push(el('table', {},
+        el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Round'), el('th', { scope: 'col' }, 'Answered'),
+          el('th', { scope: 'col' }, 'Average'))),
+        el('tbody', {}, ...r.rounds.map((x) => el('tr', {}, el('td', {}, x.title), el('td', {}, `${x.answered}/${x.questions}`),
+          el('td', {}, x.average_score != null ? `${Math.round(x.average_score)}` : '—'))))));
+    }
+    for (const q of r.questions || []) {
+      body.push(el('details', {}, el('summary', {}, `${q.score != null ? Math.round(q.score) : '—'} · ${q.text}`),
+        ...(q.answers || []).map((a) => el('p', { class: 'answer' }, a)),
+        q.skipped ? el('p', { class: 'muted' }, 'Skipped') : null,
+        el('p', { class: 'muted' }, `Strong answer: ${q.strong_answer || ''}`)));
+    }
+    const d = r.delivery || {};
+    if (d.words_per_minute != null) {
+      body.push(el('p', {}, `Pace ${Math.round(d.words_per_minute)} words/min · fillers ${d.fillers_per_minute ?? 0}/min · ${d.long_pauses ?? 0} long pauses`));
+    }
+    if (r.top_tips && r.top_tips.length) {
+      body.push(el('h3', {}, 'Top tips'), el('ol', { class: 'tips' }, ...r.top_tips.map((t) => el('li', {}, t))));
+    }
+    ui.reportBody.replaceChildren(...body);
+    ui.report.focus();
+  }
+
+  // ---- flow --------------------------------------------------------------------------------------------
+  function stopCapture() {
+    if (st.stream) st.stream.getTracks().forEach((t) => t.stop());
+    st.stream = null;
+    st.listening = null;
+  }
+
+  function backToSetup() {
+    stopCapture();
+    ui.interview.hidden = true;
+    ui.report.hidden = true;
+    ui.setup.hidden = false;
+    ui.start.disabled = false;
+  }
+
+  async function start(e) {
+    e.preventDefault();
+    ui.start.disabled = true;
+    try {
+      await openAudio();
+    } catch (err) {
+      showAlert(`The microphone is needed to answer: ${err.message}. Allow it in the address bar and try again.`);
+      ui.start.disabled = false;
+      return;
+    }
+    const rounds = [...ui.rounds.querySelectorAll('input:checked')].map((i) => i.value);
+    const msg = {
+      type: 'start', role: ui.role.value, rounds, questions: Number(ui.questions.value),
+      timer_s: ui.timer.value ? Number(ui.timer.value) : null, sample_rate: st.audio.sampleRate,
+      interviewer: ui.interviewer.value, voice_engine: ui.voice.value || null,
+      follow_ups: Number(ui.followUps.value), order: 'by-round',
+    };
+    Object.assign(st, { session: null, ended: false, playEnd: 0 });
+    ui.captions.replaceChildren();
+    ui.feedbackList.replaceChildren();
+    ui.feedback.hidden = true;
+    ui.setup.hidden = true;
+    ui.interview.hidden = false;
+    setState('Connecting…', '');
+    connect(msg);
+  }
+
+  function tick() {
+    if (st.listening && !st.paused) {
+      const left = st.deadline - performance.now() / 1000;
+      ui.timerLeft.textContent = fmtTime(left);
+      ui.timerLeft.parentElement.classList.toggle('low', left < 15);
+      if (!speaking() && ui.state.dataset.kind === 'listening') setState('Listening — take your time', 'listening');
+    }
+    requestAnimationFrame(tick);
+  }
+
+  function onKey(e) {
+    if (!st.listening || e.target.closest('input, select, textarea') || e.ctrlKey || e.metaKey || e.altKey) return;
+    const key = e.key.toLowerCase();
+    const map = { enter: ui.done, ' ': ui.done, s: ui.skip, r: ui.reveal, p: ui.pause };
+    const button = map[key];
+    if (button && !button.disabled) { e.preventDefault(); button.click(); }
+  }
+
+  ui.form.addEventListener('submit', start);
+  ui.role.addEventListener('change', showRounds);
+  ui.done.addEventListener('click', () => { send('end_answer'); setControls(false); });
+  ui.skip.addEventListener('click', () => { send('skip'); setControls(false); });
+  ui.reveal.addEventListener('click', () => { send('reveal'); setControls(false); });
+  ui.pause.addEventListener('click', () => send(st.paused ? 'resume' : 'pause'));
+  ui.stop.addEventListener('click', () => { send('stop'); setState('Ending the interview…', 'thinking'); });
+  ui.again.addEventListener('click', backToSetup);
+  document.addEventListener('keydown', onKey);
+  requestAnimationFrame(tick);
+  loadBanks();
+})();
