@@ -30,7 +30,8 @@ from ..transcript import Segment, Transcript, Word
 from .base import Grader
 from .feedback import Evidence, Feedback, KeyPointResult
 
-CONTENT_SHARE = 0.8  # share of content in the overall score when the offline scorer exposes none
+CONTENT_SHARE = 0.8  # blend used when the offline grader does not expose its own (GraderOptions)
+DELIVERY_GATE_CONTENT = 0.5
 MIN_QUOTE_WORDS = 3
 MAX_EXPLANATION_CHARS = 600
 SYSTEM_PROMPT = (
@@ -145,7 +146,10 @@ class LlmGrader:
         self.last_problem = ""
         if self.client is None:
             return offline
-        joined = Transcript.join(clean_answers) if clean_answers else Transcript("")
+        parts = [a for a in clean_answers if a.text.strip()]
+        if not parts:
+            return offline
+        joined = parts[0] if len(parts) == 1 else Transcript.join(parts)
         try:
             raw = await self.client.complete(self._messages(question, joined.text),
                                              max_tokens=self.options.grade_max_tokens,
@@ -189,7 +193,7 @@ class LlmGrader:
                                           strength=score / 2.0, evidence=evidence, partial=score == 1))
         total = sum(k.weight for k in results) or 1.0
         content = sum(k.weight * k.strength for k in results) / total
-        overall = round(100.0 * (CONTENT_SHARE * content + (1 - CONTENT_SHARE) * offline.delivery.score), 1)
+        overall = round(self._blend(content, offline), 2)
         notes = [" ".join(explanation.split())[:MAX_EXPLANATION_CHARS]] if explanation else []
         if removed:
             overall = min(overall, offline.overall)
@@ -200,6 +204,14 @@ class LlmGrader:
             key_points=tuple(results), delivery=offline.delivery, tips=self._tips(question, results, offline),
             grader="llm", offline_overall=offline.overall, explanation=" ".join(notes),
         )
+
+    def _blend(self, content: float, offline: Feedback) -> float:
+        """The offline grader's own content/delivery blend, so both grades share one scale."""
+        opts = getattr(self.offline, "options", None)
+        share = getattr(opts, "content_share", CONTENT_SHARE)
+        gate_at = getattr(opts, "delivery_gate_content", DELIVERY_GATE_CONTENT)
+        gate = min(1.0, content / gate_at) if gate_at > 0 else 1.0
+        return 100.0 * (share * content + (1.0 - share) * offline.delivery.score * gate)
 
     @staticmethod
     def _tips(question: Question, results: list[KeyPointResult], offline: Feedback) -> tuple[str, ...]:
