@@ -161,6 +161,12 @@ class _Reader:
         if not isinstance(node, yaml.MappingNode):
             self.out.add(node, path, f"expected a mapping, got {_kind(node)}")
             return None
+        seen: set[str] = set()
+        for knode, _ in node.value:
+            # YAML would silently keep only the last of two equal keys, losing the first.
+            if isinstance(knode, yaml.ScalarNode) and knode.value in seen:
+                self.out.add(knode, f"{path}.{knode.value}", "duplicate field; the earlier value would be lost")
+            seen.add(getattr(knode, "value", None))
         return _mapping(node)
 
     def check_keys(self, m: dict, node: yaml.Node, path: str, allowed: set[str]) -> None:
@@ -176,6 +182,9 @@ class _Reader:
             return None
         _, v = m[key]
         if not isinstance(v, yaml.ScalarNode) or v.tag not in ("tag:yaml.org,2002:str",):
+            if isinstance(v, yaml.ScalarNode) and v.tag == "tag:yaml.org,2002:null":
+                self.out.add(v, f"{path}.{key}", f"expected text, got an empty value ({v.value or 'nothing'!s})")
+                return None
             if isinstance(v, yaml.ScalarNode) and v.value != "":
                 return v.value.strip()  # numbers written as text are fine for free text
             self.out.add(v, f"{path}.{key}", f"expected text, got {_kind(v)}")
@@ -253,6 +262,15 @@ def _describe(node: yaml.Node) -> str:
     return repr(node.value) if isinstance(node, yaml.ScalarNode) else _kind(node)
 
 
+def _declared_id(node: yaml.Node) -> str | None:
+    """The id a key point node names, valid or not (None if it names none)."""
+    if isinstance(node, yaml.MappingNode):
+        id_node = _mapping(node).get("id", (None, None))[1]
+        if isinstance(id_node, yaml.ScalarNode) and id_node.value.strip():
+            return id_node.value.strip()
+    return None
+
+
 def _read_key_point(r: _Reader, node: yaml.Node, path: str) -> KeyPoint | None:
     m = r.require_map(node, path)
     if m is None:
@@ -292,15 +310,21 @@ def _read_question(r: _Reader, node: yaml.Node, path: str, round_ids: set[str]) 
     seed = r.number(m, node, path, "seed", 1, 1000, required=False, integer=True)
 
     kp_nodes = r.seq(m, node, path, "key_points")
-    key_points = [kp for i, n in enumerate(kp_nodes) if (kp := _read_key_point(r, n, f"{path}.key_points[{i}]"))]
+    read = [(i, n, _read_key_point(r, n, f"{path}.key_points[{i}]")) for i, n in enumerate(kp_nodes)]
+    key_points = [kp for _, _, kp in read if kp is not None]
     if "key_points" in m and not (KEY_POINTS_RANGE[0] <= len(kp_nodes) <= KEY_POINTS_RANGE[1]):
         r.out.add(m["key_points"][1], f"{path}.key_points",
                   f"has {len(kp_nodes)} key points; a question needs {KEY_POINTS_RANGE[0]} to {KEY_POINTS_RANGE[1]}")
     seen: set[str] = set()
-    for i, kp in enumerate(key_points):
+    for i, kp_node, kp in read:
+        if kp is None:
+            continue
         if kp.id in seen:
-            r.out.add(kp_nodes[i], f"{path}.key_points[{i}].id", f"duplicate key point id {kp.id!r}")
+            r.out.add(kp_node, f"{path}.key_points[{i}].id", f"duplicate key point id {kp.id!r}")
         seen.add(kp.id)
+    # A key point with another problem (say, a bad weight) still declares its id, so a
+    # follow-up probing it is not reported a second time as probing an unknown point.
+    declared = seen | {i for n in kp_nodes if (i := _declared_id(n))}
 
     fu_nodes = r.seq(m, node, path, "follow_ups")
     follow_ups = []
@@ -315,9 +339,9 @@ def _read_question(r: _Reader, node: yaml.Node, path: str, round_ids: set[str]) 
         r.check_keys(fm, fnode, fpath, {"probes", "text"})
         probes = r.text(fm, fnode, fpath, "probes")
         ftext = r.text(fm, fnode, fpath, "text", min_len=10, max_len=400)
-        if probes is not None and probes not in seen:
+        if probes is not None and probes not in declared:
             r.out.add(fm["probes"][1], f"{fpath}.probes",
-                      f"{probes!r} is not a key point of this question; key points: {', '.join(sorted(seen))}")
+                      f"{probes!r} is not a key point of this question; key points: {', '.join(sorted(declared))}")
             continue
         if probes and ftext:
             follow_ups.append(FollowUp(probes, ftext))
