@@ -1,0 +1,85 @@
+"""The offline grader: content coverage + delivery + tips, no network and no LLM.
+
+Scoring formula (``Feedback.overall``, 0..100)::
+
+    content  = sum(weight_i * min(1, strength_i / 0.85)) / sum(weight_i)
+               * min(1, sqrt(content_words / 15))        # very short answers cannot score high
+    gate     = min(1, content / 0.5)                      # delivery earns credit only with substance
+    overall  = 100 * (0.8 * content + 0.2 * delivery.score * gate)
+
+Content is graded over the main answer and all follow-up answers joined (a point
+made in a follow-up counts); evidence offsets and times refer to that joined
+transcript (``Transcript.join``). Delivery is measured per answer, then
+combined. For typed answers delivery counts only length, fillers by word and
+STAR. Off-topic answers get no delivery credit: a fluent answer to a different
+question is not a partly good answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Sequence
+
+from ..bank import Question
+from ..transcript import Transcript
+from .content import ContentOptions, ContentScorer, analyse, content_score
+from .delivery import DeliveryOptions, measure
+from .feedback import Feedback, KeyPointResult
+from .tips import build_tips
+
+
+@dataclass(frozen=True)
+class GraderOptions:
+    """How the overall grade is blended.
+
+    Attributes:
+        content_share: Share of the overall grade from content (the rest is delivery).
+        delivery_gate_content: Content score at which delivery earns its full share.
+    """
+
+    content_share: float = 0.8
+    delivery_gate_content: float = 0.5
+
+
+class OfflineGrader:
+    """Implements :class:`~voice_interviewer.scoring.base.Grader` with the local embedding model."""
+
+    name = "offline"
+
+    def __init__(self, options: GraderOptions = GraderOptions(), content: ContentOptions = ContentOptions(),
+                 delivery: DeliveryOptions = DeliveryOptions(), scorer: ContentScorer | None = None):
+        self.options = options
+        self.content_options = content
+        self.delivery_options = delivery
+        self.scorer = scorer or ContentScorer(content)
+
+    @staticmethod
+    def _joined(answers: Sequence[Transcript]) -> Transcript:
+        parts = [a for a in answers if a.text.strip()]
+        if not parts:
+            return Transcript("")
+        return parts[0] if len(parts) == 1 else Transcript.join(parts)
+
+    def coverage(self, question: Question, answers: Sequence[Transcript]) -> tuple[KeyPointResult, ...]:
+        """Key-point coverage of all answers so far (a few tens of ms once the model is loaded)."""
+        return self.scorer.key_points(question, self._joined(answers))
+
+    def grade_sync(self, question: Question, answers: Sequence[Transcript]) -> Feedback:
+        """The full grade, computed in the calling thread (the CLI and benches use this)."""
+        joined = self._joined(answers)
+        results = self.scorer.key_points(question, joined)
+        words = analyse(joined.text, self.content_options).content_words
+        content = content_score(results, words, self.content_options)
+        delivery = measure(question, answers, self.delivery_options)
+        o = self.options
+        gate = min(1.0, content / o.delivery_gate_content) if o.delivery_gate_content > 0 else 1.0
+        overall = 100.0 * (o.content_share * content + (1.0 - o.content_share) * delivery.score * gate)
+        tips = build_tips(question, results, delivery, joined.text, self.delivery_options)
+        return Feedback(question_id=question.id, content_score=content, overall=round(overall, 2),
+                        key_points=results, delivery=delivery, tips=tips, grader=self.name,
+                        offline_overall=round(overall, 2))
+
+    async def grade(self, question: Question, answers: Sequence[Transcript]) -> Feedback:
+        """The full grade, off the event loop (embedding is CPU work)."""
+        return await asyncio.to_thread(self.grade_sync, question, list(answers))

@@ -1,0 +1,132 @@
+"""Two to four specific tips, most valuable first.
+
+Candidates act on the first tip and skim the rest, so tips are ranked by how
+much they would move the grade: the heaviest missed key point, then points that
+were named but not explained, then delivery and STAR. Every tip names the
+actual gap (and quotes the candidate where that helps); none is generic.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from ..bank import Question
+from .delivery import MEASURABLE_RESULT, DeliveryOptions
+from .feedback import Delivery, KeyPointResult
+from .text import tokenize
+
+MAX_TIPS = 4
+MIN_TIPS = 2
+
+
+def _quote(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _missed_tip(question: Question, r: KeyPointResult) -> str:
+    kp = question.key_point(r.key_point_id)
+    if kp.tip:
+        return kp.tip
+    statement = kp.statement.rstrip(".")
+    return f"Cover this point: {statement[0].lower() + statement[1:]}."
+
+
+def _named_term(phrasings: Sequence[str], quote: str) -> str:
+    """The phrasing the candidate actually used (so the tip says "you named PSI", not a rubric term)."""
+    said = {t.stem for t in tokenize(quote)}
+    best, best_n = "", 0
+    for p in phrasings:
+        stems = {t.stem for t in tokenize(p)}
+        if stems and stems <= said and len(stems) > best_n:
+            best, best_n = p, len(stems)
+    return best
+
+
+def _partial_tip(question: Question, r: KeyPointResult) -> str:
+    kp = question.key_point(r.key_point_id)
+    said = f' ("{_quote(r.evidence.quote)}")' if r.evidence else ""
+    term = _named_term(kp.phrasings, r.evidence.quote if r.evidence else "") or kp.id.replace("-", " ")
+    statement = kp.statement.rstrip(".")
+    return (f"You named {term}{said} but did not explain it. Say what it means in practice: "
+            f"{statement[0].lower() + statement[1:]}.")
+
+
+def _delivery_tips(d: Delivery, question: Question, o: DeliveryOptions) -> list[tuple[float, str]]:
+    tips: list[tuple[float, str]] = []
+    if d.words_per_minute is not None:
+        if d.words_per_minute > o.pace_high_wpm:
+            tips.append((0.5, f"You spoke at about {d.words_per_minute:.0f} words per minute; slow down to "
+                              f"{o.pace_low_wpm:.0f}-{o.pace_high_wpm:.0f} so each point lands, and pause "
+                              "briefly between ideas."))
+        elif d.words_per_minute < o.pace_low_wpm:
+            tips.append((0.4, f"You spoke at about {d.words_per_minute:.0f} words per minute; aim for "
+                              f"{o.pace_low_wpm:.0f}-{o.pace_high_wpm:.0f} by planning your two or three main "
+                              "points before you start."))
+    if d.fillers_per_minute is not None and d.fillers_per_minute > 4 and d.fillers:
+        worst, count = max(d.fillers.items(), key=lambda kv: kv[1])
+        tips.append((0.45, f'You used about {d.fillers_per_minute:.0f} filler words a minute, mostly "{worst}" '
+                           f"({count} times); replace them with a short silent pause."))
+    if d.length_ratio is not None and d.word_count:
+        suggested = question.answer_time_s
+        if d.length_ratio < o.length_low_ratio:
+            said = (f"about {d.length_ratio * suggested:.0f} s" if d.duration_s is not None
+                    else f"{d.word_count} words, about {d.length_ratio * suggested:.0f} s spoken")
+            tips.append((0.6, f"Your answer was short for this question ({said} of a suggested {suggested} s); "
+                              "develop each point with a concrete example."))
+        elif d.length_ratio > o.length_high_ratio:
+            tips.append((0.35, f"Your answer ran long (about {d.length_ratio * suggested:.0f} s against a "
+                               f"suggested {suggested} s); lead with the key points and cut the detail."))
+    if len(d.long_pauses) >= 2:
+        longest = max(p.duration_s for p in d.long_pauses)
+        tips.append((0.3, f"You paused for more than {o.long_pause_s:g} s {len(d.long_pauses)} times (longest "
+                          f"{longest:.0f} s); if you need time, say so (\"let me think about that\") and outline "
+                          "your answer first."))
+    return tips
+
+
+def _star_tips(question: Question, d: Delivery, text: str) -> list[tuple[float, str]]:
+    if d.star is None:
+        return []
+    star = question.star or {}
+    missing = [p for p in ("result", "action", "situation", "task") if not d.star.get(p)]
+    tips: list[tuple[float, str]] = []
+    for rank, part in enumerate(missing):
+        hint = star.get(part, "")
+        if part == "result":
+            msg = "End with a measurable Result: what changed, with a number (for example \"cut incidents by 40%\")"
+        else:
+            msg = f"Make the {part.capitalize()} explicit"
+        tips.append((0.9 - 0.1 * rank, msg + (f": {hint[0].lower() + hint[1:].rstrip('.')}." if hint else ".")))
+    if d.star.get("result") and not MEASURABLE_RESULT.search(text):
+        tips.append((0.55, "Your Result has no number; quantify it (time saved, error rate, cost, incidents)."))
+    return tips
+
+
+def build_tips(question: Question, results: Sequence[KeyPointResult], delivery: Delivery, text: str,
+               options: DeliveryOptions = DeliveryOptions()) -> tuple[str, ...]:
+    """2-4 tips ranked by value: missed points by weight, partial points, then delivery and STAR."""
+    max_w = max((r.weight for r in results), default=1.0) or 1.0
+    ranked: list[tuple[float, str]] = []
+    for r in results:
+        if r.covered:
+            continue
+        gap = (r.weight / max_w) * (1.0 - r.strength)
+        if r.partial:
+            ranked.append((0.5 + gap, _partial_tip(question, r)))
+        else:
+            ranked.append((0.4 + gap, _missed_tip(question, r)))
+    ranked += _delivery_tips(delivery, question, options)
+    ranked += _star_tips(question, delivery, text)
+    ranked.sort(key=lambda x: -x[0])
+    tips = list(dict.fromkeys(t for _, t in ranked))[:MAX_TIPS]
+    if len(tips) < MIN_TIPS:
+        weakest = sorted((r for r in results if r.covered), key=lambda r: r.strength)
+        for r in weakest:
+            if len(tips) >= MIN_TIPS:
+                break
+            kp = question.key_point(r.key_point_id)
+            said = f' ("{_quote(r.evidence.quote)}")' if r.evidence else ""
+            tips.append(f"Strengthen your point on {kp.id.replace('-', ' ')}{said} with a concrete example "
+                        f"or number: {kp.statement[0].lower() + kp.statement[1:].rstrip('.')}.")
+    return tuple(tips[:MAX_TIPS])
