@@ -1,0 +1,362 @@
+"""Listen to one spoken answer: live partials, committed segments, end of answer, final transcript.
+
+A channel creates one :class:`AnswerListener` per answer and feeds it the
+candidate's PCM16 frames as they arrive. ``feed`` is cheap (resample, VAD,
+endpointing) and never waits for the model: decodes run in a background task on
+the shared :class:`~voice_interviewer.speech.engine.SpeechEngine` worker. Segments
+are committed at VAD pauses (and by local agreement during long unbroken speech),
+so when the answer ends only the open tail is left to decode::
+
+    listener = AnswerListener(engine, sample_rate=48000, timer_s=120, on_event=send)
+    async for frame in mic:
+        await listener.feed(frame)
+        if listener.ended:
+            break
+    transcript = await listener.finish()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..transcript import Segment, Transcript, Word
+from .endpoint import Endpointer, EndpointOptions
+from .engine import SpeechEngine
+from .pcm import StreamResampler, float_to_pcm16, level_dbfs, pcm16_to_float
+from .streaming import (SAMPLE_RATE, StreamOptions, TailBuffer, TailJob, agreed_prefix, join_words,
+                        make_segment, shift)
+from .vad import WINDOW_S, StreamingVad
+from .vocabulary import build_prompt
+
+__all__ = ["AnswerListener", "EndpointOptions", "ListenerEvent", "StreamOptions", "transcribe_file"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ListenerEvent:
+    """Something the listener noticed; channels forward these to the candidate's screen.
+
+    Attributes:
+        kind: ``"speech_started"``, ``"partial"``, ``"committed"`` or ``"ended"``.
+        text: For "partial" the full current text (committed + tail hypothesis); for
+            "committed" the segment's text.
+        segment: The committed segment (answer time), for "committed".
+        reason: ``"silence"`` or ``"timer"``, for "ended".
+    """
+
+    kind: str
+    text: str = ""
+    segment: Segment | None = None
+    reason: str | None = None
+
+
+@dataclass
+class _Hypothesis:
+    generation: int
+    audio_end_s: float
+    words: tuple[Word, ...]  # answer time
+
+
+class AnswerListener:
+    """One answer: feed PCM16 mono frames of any size at `sample_rate`; get partials, commits and the end.
+
+    Attributes:
+        model_audio_s: Seconds of audio sent to the model so far (cost accounting).
+        finish_audio_s: Seconds of audio sent to the model by :meth:`finish` itself.
+        decodes: Number of model calls made.
+    """
+
+    def __init__(self, engine: SpeechEngine, *, sample_rate: int, timer_s: float,
+                 endpoint: EndpointOptions = EndpointOptions(), prompt_terms: Sequence[str] = (),
+                 on_event: Callable[[ListenerEvent], Awaitable[None]] | None = None,
+                 on_audio: Callable[[bytes], None] | None = None,
+                 stream: StreamOptions = StreamOptions()):
+        self.engine = engine
+        self.sample_rate = sample_rate
+        self.stream = stream
+        self.prompt_terms = tuple(prompt_terms)
+        self._on_event = on_event
+        self._on_audio = on_audio
+        self._resampler = StreamResampler(sample_rate, SAMPLE_RATE)
+        self._vad = StreamingVad()
+        self._endpointer = Endpointer(endpoint, timer_s)
+        self._tail = TailBuffer()
+        self._jobs: deque[TailJob] = deque()
+        self._segments: list[Segment] = []
+        self._hyp: _Hypothesis | None = None
+        self._partial_due = False
+        self._last_partial_at_s = 0.0
+        self._received_samples = 0
+        self._level = -120.0
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._worker: asyncio.Task | None = None
+        self._closing = False
+        self._finishing = False
+        self._final: asyncio.Future[Transcript] | None = None
+        self._ended_future: asyncio.Future[str] | None = None
+        self._error: BaseException | None = None
+        self.model_audio_s = 0.0
+        self.finish_audio_s = 0.0
+        self.decodes = 0
+
+    # -- public state ---------------------------------------------------------------------------
+
+    @property
+    def ended(self) -> str | None:
+        """``"silence"`` or ``"timer"`` once the endpointer ended the answer, else ``None``."""
+        return self._endpointer.ended
+
+    @property
+    def level_dbfs(self) -> float:
+        """Level of the last frame, for meters."""
+        return self._level
+
+    @property
+    def audio_s(self) -> float:
+        """Seconds of audio received (at the input rate)."""
+        return self._received_samples / self.sample_rate
+
+    @property
+    def committed_text(self) -> str:
+        return " ".join(s.text for s in self._segments if s.text)
+
+    async def wait_ended(self) -> str:
+        """Resolve when the answer ends: "silence", "timer", or "done" if finish() came first."""
+        if self.ended:
+            return self.ended
+        if self._ended_future is None:
+            self._ended_future = asyncio.get_running_loop().create_future()
+        return await asyncio.shield(self._ended_future)
+
+    async def idle(self) -> None:
+        """Wait until every decode scheduled so far has run (used to replay files deterministically)."""
+        await self._idle.wait()
+
+    # -- input ----------------------------------------------------------------------------------
+
+    async def feed(self, pcm16: bytes) -> None:
+        """Take one frame; cheap. Audio after the end of the answer or after finish() is ignored."""
+        if self._finishing or self.ended:
+            return
+        x = pcm16_to_float(pcm16)
+        self._received_samples += len(x)
+        if len(x):
+            self._level = level_dbfs(x)
+        y = self._resampler.process(x)
+        if self._on_audio is not None and len(y):
+            self._on_audio(float_to_pcm16(y))
+        await self._ingest(y)
+
+    async def _ingest(self, y: np.ndarray) -> None:
+        self._tail.append(y)
+        ep = self._endpointer
+        for prob in self._vad.process(y):
+            update = ep.update(float(prob), WINDOW_S)
+            if ep.in_speech:
+                self._tail.speech_s += WINDOW_S
+            if update.speech_started:
+                await self._emit(ListenerEvent("speech_started"))
+            if update.pause:
+                self._commit_pause()
+            if update.ended:
+                await self._emit(ListenerEvent("ended", reason=update.ended))
+                if self._ended_future is not None and not self._ended_future.done():
+                    self._ended_future.set_result(update.ended)
+                return
+        if self._tail.speech_s == 0:  # nothing said since the last commit: keep only a short lead-in
+            self._tail.drop_before(ep.audio_s - self.stream.lead_silence_s, new_generation=False)
+        elif ep.audio_s - self._last_partial_at_s >= self.stream.partial_interval_s:
+            self._last_partial_at_s = ep.audio_s
+            self._partial_due = True
+            self._kick()
+
+    def _commit_pause(self) -> None:
+        """A pause after speech: the tail up to (nearly) now becomes a job; silence stays behind."""
+        if self._tail.speech_s <= 0:
+            return
+        cut_at = self._endpointer.audio_s - self.stream.cut_keep_s
+        self._jobs.append(self._tail.cut(cut_at, self._endpointer.last_speech_end_s or cut_at))
+        self._last_partial_at_s = self._endpointer.audio_s
+        self._partial_due = False
+        self._kick()
+
+    # -- background decoding --------------------------------------------------------------------
+
+    def _kick(self) -> None:
+        self._idle.clear()
+        self._wake.set()
+        if self._worker is None:
+            self._worker = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._jobs or (self._partial_due and not self._finishing):
+                try:
+                    if self._jobs:
+                        await self._decode_job(self._jobs.popleft())
+                    else:
+                        self._partial_due = False
+                        await self._decode_partial()
+                except Exception as exc:  # keep the answer's audio flowing; finish() reports it
+                    log.exception("speech decode failed")
+                    self._error = self._error or exc
+            self._idle.set()
+            if self._closing:
+                return
+
+    async def _decode(self, audio: np.ndarray) -> tuple[Word, ...]:
+        prompt = build_prompt(self.prompt_terms, self.committed_text, prime=self.stream.prime_prompt,
+                              context_chars=self.stream.context_chars)
+        decoded = await self.engine.decode_async(audio, prompt)
+        self.decodes += 1
+        self.model_audio_s += decoded.audio_s
+        if self._finishing:
+            self.finish_audio_s += decoded.audio_s
+        return decoded.words
+
+    async def _decode_job(self, job: TailJob) -> None:
+        hyp = self._hyp
+        job_end_s = job.start_s + len(job.audio) / SAMPLE_RATE
+        if (hyp is not None and hyp.generation == job.generation
+                and hyp.audio_end_s >= min(job_end_s, job.speech_end_s + self.stream.reuse_margin_s)):
+            words = hyp.words  # the last partial already heard everything said in this tail
+        else:
+            words = shift(await self._decode(job.audio), job.start_s)
+        self._hyp = None
+        await self._commit(words)
+
+    async def _commit(self, words: Sequence[Word]) -> None:
+        if not words:
+            return
+        segment = make_segment(words)
+        self._segments.append(segment)
+        await self._emit(ListenerEvent("committed", text=segment.text, segment=segment))
+
+    async def _decode_partial(self) -> None:
+        tail = self._tail
+        if tail.speech_s <= 0 or tail.duration_s <= 0:
+            return
+        generation, start_s, end_s = tail.generation, tail.start_s, tail.end_s
+        words = shift(await self._decode(tail.audio().copy()), start_s)
+        if tail.generation != generation:  # a pause commit replaced this tail meanwhile
+            return
+        previous = self._hyp.words if self._hyp is not None and self._hyp.generation == generation else ()
+        self._hyp = _Hypothesis(generation, end_s, words)
+        agreed = self._agreed(previous, words, start_s, end_s)
+        if agreed:
+            cut_s = agreed[-1].end_s
+            tail.drop_before(cut_s)
+            tail.speech_s = max(tail.duration_s - self.stream.lead_silence_s, WINDOW_S)
+            rest = tuple(w for w in words[len(agreed):])
+            self._hyp = _Hypothesis(tail.generation, end_s, rest)
+            await self._commit(agreed)
+            words = rest
+        text = " ".join(t for t in (self.committed_text, join_words(words)) if t)
+        await self._emit(ListenerEvent("partial", text=text))
+
+    def _agreed(self, previous: Sequence[Word], current: Sequence[Word], start_s: float,
+                end_s: float) -> list[Word]:
+        """Words to commit from a partial during long unbroken speech (LocalAgreement-2)."""
+        o = self.stream
+        length = end_s - start_s
+        if length < o.agreement_after_s:
+            return []
+        safe = [w for w in current if w.end_s <= end_s - o.edge_guard_s]
+        agreed = agreed_prefix(previous, safe)
+        if not agreed and length >= o.max_tail_s:
+            agreed = safe  # no agreement in time: commit what is safely inside the window
+        return agreed
+
+    # -- the end --------------------------------------------------------------------------------
+
+    async def finish(self) -> Transcript:
+        """Stop listening; decode only the open tail; return the final transcript (idempotent)."""
+        if self._final is None:
+            self._final = asyncio.get_running_loop().create_future()
+            try:
+                self._final.set_result(await self._finish())
+            except BaseException as exc:
+                self._final.set_exception(exc)
+        return await asyncio.shield(self._final)
+
+    async def _finish(self) -> Transcript:
+        self._finishing = True
+        self._partial_due = False
+        if not self.ended:
+            await self._ingest_tail_end()
+        if self._tail.speech_s > 0:
+            end_s = self._tail.end_s
+            job = self._tail.cut(end_s, self._endpointer.last_speech_end_s or end_s)
+            self._jobs.append(TailJob(job.audio, job.start_s, job.generation, job.speech_end_s, final=True))
+        self._closing = True
+        self._kick()
+        await self._worker
+        if self._ended_future is not None and not self._ended_future.done():
+            self._ended_future.set_result("done")
+        if self._error is not None:
+            raise self._error
+        words = tuple(w for s in self._segments for w in s.words)
+        return Transcript(self.committed_text, words, tuple(self._segments), self.audio_s,
+                          self._endpointer.speech_start_s)
+
+    async def _ingest_tail_end(self) -> None:
+        """The resampler's last samples; the VAD sees them so a final word counts as speech."""
+        rest = self._resampler.flush()
+        if self._on_audio is not None and len(rest):
+            self._on_audio(float_to_pcm16(rest))
+        self._tail.append(rest)
+        for prob in self._vad.process(rest):
+            self._endpointer.update(float(prob), WINDOW_S)
+            if self._endpointer.in_speech:
+                self._tail.speech_s += WINDOW_S
+
+    async def _emit(self, event: ListenerEvent) -> None:
+        if self._on_event is None:
+            return
+        try:
+            await self._on_event(event)
+        except Exception:  # a closed socket must not lose the transcript
+            log.exception("listener event handler failed for %s", event.kind)
+
+
+async def transcribe_file(engine: SpeechEngine, path, *, prompt_terms: Sequence[str] = (),
+                          realtime: bool = False, stream: StreamOptions = StreamOptions(),
+                          frame_s: float = 0.05,
+                          on_event: Callable[[ListenerEvent], Awaitable[None]] | None = None) -> Transcript:
+    """Transcribe a recording through exactly the live path: decoded, then fed frame by frame.
+
+    With ``realtime`` the frames arrive at the pace of speech. Otherwise they arrive
+    as fast as the model keeps up: after each frame the replay waits for the decodes
+    that frame scheduled, so the result (and the CPU spent) is what a live stream on
+    this machine would get, minus the waiting.
+    """
+    from .audio_io import decode_file
+
+    audio = decode_file(path, SAMPLE_RATE)
+    listener = AnswerListener(engine, sample_rate=SAMPLE_RATE, timer_s=math.inf,
+                              endpoint=EndpointOptions(end_silence_s=math.inf), prompt_terms=prompt_terms,
+                              on_event=on_event, stream=stream)
+    step = max(1, int(frame_s * SAMPLE_RATE))
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    for i in range(0, len(audio), step):
+        await listener.feed(float_to_pcm16(audio[i:i + step]))
+        if realtime:
+            delay = t0 + (i + step) / SAMPLE_RATE - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        else:
+            await listener.idle()
+    return await listener.finish()

@@ -1,0 +1,167 @@
+"""The bookkeeping behind streaming transcription: the open tail and what may be committed.
+
+Whisper sees 30 s at a time and costs the same to run on 2 s as on 30 s of audio,
+so an answer of several minutes must never be re-transcribed from the start. The
+listener keeps only the *open tail* (audio since the last commit) and closes it
+in two ways:
+
+* at a VAD pause the whole tail becomes one committed segment (the usual case:
+  people breathe every few seconds);
+* when someone speaks on without a pause, the longest common prefix of two
+  consecutive hypotheses is committed (whisper_streaming's LocalAgreement-2) and
+  the tail is cut after its last word, so the tail stays well under 30 s.
+
+Nothing here calls a model or reads a clock; the listener does that.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..transcript import Segment, Word
+
+SAMPLE_RATE = 16000
+
+
+@dataclass(frozen=True)
+class StreamOptions:
+    """How often the open tail is decoded and when it is committed.
+
+    Attributes:
+        partial_interval_s: Audio seconds between partial decodes of the open tail
+            (live captions and LocalAgreement both come from these).
+        agreement_after_s: Tail length after which agreed words are committed even
+            without a pause; below it the tail is simply committed at the next pause.
+        max_tail_s: Tail length after which the hypothesis is committed up to
+            ``edge_guard_s`` before the tail end even without agreement (Whisper's
+            window is 30 s; the tail must never reach it).
+        edge_guard_s: Words ending this close to the end of the decoded audio are never
+            committed by agreement: they may still be cut off mid-word.
+        lead_silence_s: Silence kept before speech in the tail (Whisper needs a little
+            onset; long silent lead-ins invite hallucinated text).
+        cut_keep_s: Silence kept at the start of the next tail after a pause commit.
+        reuse_margin_s: A partial hypothesis whose audio extends this far past the last
+            speech of a closed tail is committed as is instead of decoding the tail again
+            (at finish this removes the final decode from the end-of-answer latency).
+        prime_prompt: Prime decoding with the role's vocabulary and a disfluent example
+            so jargon is spelled right and "um"/"uh" are kept.
+        context_chars: Characters of committed text passed as decoding context.
+    """
+
+    partial_interval_s: float = 1.0
+    agreement_after_s: float = 8.0
+    max_tail_s: float = 20.0
+    edge_guard_s: float = 1.0
+    lead_silence_s: float = 0.5
+    cut_keep_s: float = 0.2
+    reuse_margin_s: float = 0.3
+    prime_prompt: bool = True
+    context_chars: int = 200
+
+
+_NORM = re.compile(r"[^\w']+")
+
+
+def norm_word(text: str) -> str:
+    """A word as compared between hypotheses: lower case, no punctuation."""
+    return _NORM.sub("", text.lower())
+
+
+def agreed_prefix(previous: Sequence[Word], current: Sequence[Word]) -> list[Word]:
+    """The longest common prefix of two hypotheses, by normalised text (taken from ``current``)."""
+    n = 0
+    for a, b in zip(previous, current):
+        if norm_word(a.text) != norm_word(b.text):
+            break
+        n += 1
+    return list(current[:n])
+
+
+def shift(words: Sequence[Word], offset_s: float) -> tuple[Word, ...]:
+    """Words moved from tail time to answer time."""
+    return tuple(Word(w.text, w.start_s + offset_s, w.end_s + offset_s, w.probability) for w in words)
+
+
+def join_words(words: Sequence[Word]) -> str:
+    return " ".join(w.text for w in words).strip()
+
+
+def make_segment(words: Sequence[Word]) -> Segment:
+    return Segment(join_words(words), words[0].start_s, words[-1].end_s, tuple(words))
+
+
+@dataclass(frozen=True)
+class TailJob:
+    """A closed stretch of the tail waiting to be decoded and committed.
+
+    Attributes:
+        audio: 16 kHz mono float samples.
+        start_s: Answer time of the first sample.
+        generation: Tail generation it was cut from (hypotheses of that generation cover it).
+        speech_end_s: Answer time the VAD last heard speech in it: a hypothesis decoded on
+            audio reaching a little past this already heard every word, and is reused.
+        final: The last job of the answer (created by ``finish``).
+    """
+
+    audio: np.ndarray
+    start_s: float
+    generation: int
+    speech_end_s: float
+    final: bool = False
+
+
+class TailBuffer:
+    """Audio since the last commit, positioned in answer time."""
+
+    def __init__(self) -> None:
+        self._chunks: list[np.ndarray] = []
+        self._n = 0
+        self.start_s = 0.0
+        self.generation = 0
+        self.speech_s = 0.0  # VAD speech inside the tail
+
+    @property
+    def duration_s(self) -> float:
+        return self._n / SAMPLE_RATE
+
+    @property
+    def end_s(self) -> float:
+        return self.start_s + self.duration_s
+
+    def append(self, audio: np.ndarray) -> None:
+        if len(audio):
+            self._chunks.append(np.asarray(audio, dtype=np.float32))
+            self._n += len(audio)
+
+    def audio(self) -> np.ndarray:
+        if len(self._chunks) > 1:
+            self._chunks = [np.concatenate(self._chunks)]
+        return self._chunks[0] if self._chunks else np.zeros(0, dtype=np.float32)
+
+    def cut(self, at_s: float, speech_end_s: float) -> TailJob:
+        """Close the tail up to ``at_s``; what follows becomes the next tail (a new generation)."""
+        data = self.audio()
+        k = int(round((min(max(at_s, self.start_s), self.end_s) - self.start_s) * SAMPLE_RATE))
+        job = TailJob(data[:k].copy(), self.start_s, self.generation, speech_end_s)
+        self._drop(k)
+        return job
+
+    def drop_before(self, at_s: float, *, new_generation: bool = True) -> None:
+        """Forget audio before ``at_s`` (already committed, or silence before speech)."""
+        k = int(round((min(max(at_s, self.start_s), self.end_s) - self.start_s) * SAMPLE_RATE))
+        if k:
+            self._drop(k, new_generation=new_generation)
+
+    def _drop(self, k: int, *, new_generation: bool = True) -> None:
+        data = self.audio()
+        rest = data[k:].copy()
+        self._chunks = [rest] if len(rest) else []
+        self._n = len(rest)
+        self.start_s += k / SAMPLE_RATE
+        if new_generation:
+            self.generation += 1
+            self.speech_s = 0.0

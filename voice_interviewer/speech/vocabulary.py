@@ -1,0 +1,58 @@
+"""The decoding prompt: the role's vocabulary, a disfluent example, and committed context.
+
+Whisper imitates the style and spelling of its prompt. Trained mostly on clean
+subtitles, it drops "um"/"uh" unless the prompt itself is disfluent, and it
+spells jargon ("MLflow", "KServe") the way the prompt does. The prompt is kept
+short: faster-whisper keeps only the last ~220 prompt tokens, a long prompt slows
+every decode, and a small model given a long list starts to repeat it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+FILLER_EXAMPLE = "Um, so, uh, I think..."
+"""Disfluent opening that keeps fillers in the transcript; short enough to leave room for terms."""
+MAX_TERMS = 16
+MAX_TERMS_CHARS = 160
+
+
+def clean_terms(terms: Sequence[str]) -> list[str]:
+    """Unique, non-empty terms in their given order, capped in number and length."""
+    seen: set[str] = set()
+    out: list[str] = []
+    used = 0
+    for term in terms:
+        t = " ".join(str(term).split())
+        key = t.lower()
+        if not t or key in seen:
+            continue
+        if len(out) >= MAX_TERMS or used + len(t) > MAX_TERMS_CHARS:
+            break
+        seen.add(key)
+        out.append(t)
+        used += len(t) + 2
+    return out
+
+
+def build_prompt(terms: Sequence[str], committed_text: str, *, prime: bool = True,
+                 context_chars: int = 200) -> str | None:
+    """The ``initial_prompt`` for the next decode, or ``None`` when there is nothing to say.
+
+    Priming (vocabulary + disfluent example) comes first; the most recent committed
+    text comes last, because Whisper reads the prompt as the text just before the audio.
+    """
+    parts: list[str] = []
+    if prime:
+        vocab = clean_terms(terms)
+        parts.append(FILLER_EXAMPLE)
+        if vocab:
+            parts.append(f"We use {', '.join(vocab)}.")
+    context = committed_text.strip()
+    if context and context_chars > 0:
+        if len(context) > context_chars:
+            cut = context[-context_chars:]
+            space = cut.find(" ")
+            context = cut[space + 1:] if 0 <= space < len(cut) - 1 else cut
+        parts.append(context)
+    return " ".join(parts) if parts else None
