@@ -161,15 +161,16 @@ class _Reader:
         if not isinstance(node, yaml.MappingNode):
             self.out.add(node, path, f"expected a mapping, got {_kind(node)}")
             return None
-        seen: set[str] = set()
-        for knode, _ in node.value:
-            # YAML would silently keep only the last of two equal keys, losing the first.
-            if isinstance(knode, yaml.ScalarNode) and knode.value in seen:
-                self.out.add(knode, f"{path}.{knode.value}", "duplicate field; the earlier value would be lost")
-            seen.add(getattr(knode, "value", None))
         return _mapping(node)
 
     def check_keys(self, m: dict, node: yaml.Node, path: str, allowed: set[str]) -> None:
+        seen: set[str] = set()
+        for knode, _ in node.value:
+            # YAML would silently keep only the last of two equal keys, losing the first.
+            if isinstance(knode, yaml.ScalarNode):
+                if knode.value in seen:
+                    self.out.add(knode, f"{path}.{knode.value}", "duplicate field; the earlier value would be lost")
+                seen.add(knode.value)
         for key, (knode, _) in m.items():
             if key not in allowed:
                 self.out.add(knode, f"{path}.{key}", f"unknown field; allowed: {', '.join(sorted(allowed))}")
@@ -183,7 +184,7 @@ class _Reader:
         _, v = m[key]
         if not isinstance(v, yaml.ScalarNode) or v.tag not in ("tag:yaml.org,2002:str",):
             if isinstance(v, yaml.ScalarNode) and v.tag == "tag:yaml.org,2002:null":
-                self.out.add(v, f"{path}.{key}", f"expected text, got an empty value ({v.value or 'nothing'!s})")
+                self.out.add(v, f"{path}.{key}", f"expected text, got an empty value ({v.value or 'nothing'})")
                 return None
             if isinstance(v, yaml.ScalarNode) and v.value != "":
                 return v.value.strip()  # numbers written as text are fine for free text
@@ -292,11 +293,11 @@ def _read_question(r: _Reader, node: yaml.Node, path: str, round_ids: set[str]) 
     m = r.require_map(node, path)
     if m is None:
         return None
-    r.check_keys(m, node, path, {"id", "round", "text", "difficulty", "answer_time_s", "kind",
-                                 "key_points", "follow_ups", "strong_answer", "star", "seed"})
     qid = r.ident(m, node, path)
     if qid:
         path = f"questions[{qid}]"
+    r.check_keys(m, node, path, {"id", "round", "text", "difficulty", "answer_time_s", "kind",
+                                 "key_points", "follow_ups", "strong_answer", "star", "seed"})
     round_id = r.text(m, node, path, "round")
     if round_id is not None and round_id not in round_ids:
         r.out.add(m["round"][1], f"{path}.round",
@@ -388,6 +389,7 @@ def parse_bank(text: str, file: str = "<bank>") -> Bank:
     vocabulary = r.texts(m, root, "<root>", "vocabulary", required=False)
 
     rounds: list[Round] = []
+    declared_rounds: set[str] = set()  # valid ids, even of rounds with other problems
     for i, rnode in enumerate(r.seq(m, root, "<root>", "rounds")):
         path = f"rounds[{i}]"
         rm = r.require_map(rnode, path)
@@ -397,11 +399,13 @@ def parse_bank(text: str, file: str = "<bank>") -> Bank:
         rid = r.ident(rm, rnode, path)
         rtitle = r.text(rm, rnode, path, "title")
         rdesc = r.text(rm, rnode, path, "description", required=False) or ""
-        if rid and any(x.id == rid for x in rounds):
+        if rid and rid in declared_rounds:
             out.add(rnode, f"{path}.id", f"duplicate round id {rid!r}")
         elif rid and rtitle:
             rounds.append(Round(rid, rtitle, rdesc))
-    round_ids = {x.id for x in rounds}
+        if rid:
+            declared_rounds.add(rid)
+    round_ids = declared_rounds
 
     questions: list[Question] = []
     q_nodes = r.seq(m, root, "<root>", "questions")
