@@ -151,16 +151,16 @@ class SessionStore:
     def list(self, limit: int | None = None) -> list[dict[str, Any]]:
         """Stored sessions, newest first, with their overall score when graded."""
         sql = ("SELECT s.*, (SELECT COUNT(*) FROM answers a WHERE a.session_id = s.id) AS answers,"
-               " (SELECT COUNT(*) FROM feedback f WHERE f.session_id = s.id) AS graded"
+               " (SELECT COUNT(*) FROM feedback f WHERE f.session_id = s.id) AS graded,"
+               " (SELECT ROUND(AVG(f.overall), 1) FROM feedback f WHERE f.session_id = s.id) AS overall"
                " FROM sessions s ORDER BY started_at DESC")
         rows = self._rows(sql + (" LIMIT ?" if limit else ""), (limit,) if limit else ())
         out = []
         for r in rows:
-            report = json.loads(r["report_json"]) if r["report_json"] else None
             out.append({"id": r["id"], "role": r["role"], "role_title": r["role_title"],
                         "interviewer": r["interviewer"], "status": r["status"], "started_at": r["started_at"],
                         "ended_at": r["ended_at"], "answers": r["answers"], "graded": r["graded"],
-                        "overall": report.get("overall") if report else None})
+                        "overall": r["overall"]})
         return out
 
     def get(self, session_id: str, history: bool = True) -> dict[str, Any]:
