@@ -59,9 +59,14 @@ class Pyttsx3Engine:
         self._replies: queue.Queue = queue.Queue()
         self._tmpdir = Path(tempfile.mkdtemp(prefix="vi-tts-"))
         self._seq = 0
-        self._start()
-        pcm, self.sample_rate = self._request(PROBE_TEXT)
+        try:
+            self._start()
+            pcm, self.sample_rate = self._request(PROBE_TEXT)
+        except Exception:
+            self.close()
+            raise
         if not pcm:
+            self.close()
             raise ModelUnavailableError("pyttsx3 produced no audio for a probe sentence; "
                                         "check that espeak-ng works: espeak-ng 'hello'")
 

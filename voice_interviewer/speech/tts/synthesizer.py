@@ -67,6 +67,10 @@ class LruCache:
             while len(self._data) > self.max_entries:
                 self._data.popitem(last=False)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
     def __len__(self) -> int:
         return len(self._data)
 
@@ -130,9 +134,10 @@ class EngineSynthesizer:
         self._closed = True
         self._queue.put((STOP, next(self._seq), "", None))
         await asyncio.to_thread(self._thread.join, 30.0)
-        with self._pending_lock:
+        with self._pending_lock:  # the worker has stopped: nothing is running, so nothing races this
             for fut in self._pending.values():
-                fut.cancel()
+                if not fut.done():
+                    fut.set_exception(AudioError("the synthesizer was closed before this text was spoken"))
             self._pending.clear()
         await asyncio.to_thread(self.engine.close)
         if self._fallback is not None:
