@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
-from typing import Any
-
 import openai
 
 from ..errors import LlmError
@@ -113,26 +111,28 @@ class LlmClient:
         for sentence in buffer.flush():
             yield sentence
 
-    async def complete(self, messages: list[Message], *, max_tokens: int, timeout_s: float) -> str:
-        """One whole reply, within ``timeout_s`` (raises :class:`LlmError` otherwise)."""
+    async def complete(self, messages: list[Message], *, max_tokens: int, timeout_s: float,
+                       done: Callable[[str], bool] | None = None) -> str:
+        """One whole reply within ``timeout_s`` (raises :class:`LlmError` otherwise).
+
+        Streamed even though the caller wants it whole: closing a stream makes servers
+        such as llama.cpp stop generating, whereas an abandoned plain request keeps the
+        server busy and delays the next turn. ``done(text_so_far)`` may end it early,
+        e.g. once a complete JSON object has arrived from a model that keeps talking.
+        """
+        parts: list[str] = []
         try:
             async with asyncio.timeout(timeout_s):
-                model = await self.model()
-                reply: Any = await self._client(timeout_s).chat.completions.create(
-                    model=model, messages=messages, max_tokens=max_tokens, stream=False,
-                    temperature=self.options.temperature,
-                )
+                stream = self.stream_text(messages, max_tokens=max_tokens, timeout_s=timeout_s)
+                async with aclosing(stream):
+                    async for delta in stream:
+                        parts.append(delta)
+                        if done is not None and "}" in delta and done("".join(parts)):
+                            break
         except TimeoutError as exc:
             raise LlmError(f"completing a reply: {self.options.endpoint} took longer than {timeout_s:g} s; "
                            f"raise grade_budget_s or use a faster model") from exc
-        except LlmError:
-            raise
-        except (openai.OpenAIError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise self._error(exc, "completing a reply") from exc
-        try:
-            return reply.choices[0].message.content or ""
-        except (AttributeError, IndexError, TypeError) as exc:
-            raise LlmError(f"completing a reply: {self.options.endpoint} sent no choices") from exc
+        return "".join(parts)
 
     async def ping(self) -> tuple[str, float]:
         """One tiny completion; returns (reply, seconds taken). For ``doctor``."""

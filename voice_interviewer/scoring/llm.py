@@ -117,6 +117,14 @@ def parse_grade(raw: str, question: Question) -> tuple[dict[str, LlmPoint], str]
     raise LlmError(f"grading: the model's reply holds no JSON object with 'key_points': {raw[:160]!r}")
 
 
+def _has_grade(text: str, question: Question) -> bool:
+    try:
+        parse_grade(text, question)
+    except LlmError:
+        return False
+    return True
+
+
 def _on_topic(quote: str, kp: KeyPoint) -> bool:
     """The quote shares a term (5-letter prefix) with the key point's statement or phrasings."""
     stems = {w[:5] for w in content_words(" ".join([kp.statement, *kp.phrasings]))}
@@ -153,7 +161,8 @@ class LlmGrader:
         try:
             raw = await self.client.complete(self._messages(question, joined.text),
                                              max_tokens=self.options.grade_max_tokens,
-                                             timeout_s=self.options.grade_budget_s)
+                                             timeout_s=self.options.grade_budget_s,
+                                             done=lambda text: _has_grade(text, question))
             points, explanation = parse_grade(raw, question)
         except LlmError as exc:
             self.last_problem = str(exc)
