@@ -14,8 +14,6 @@ import time
 import wave
 from pathlib import Path
 
-import numpy as np
-
 from ..errors import AudioError
 
 SAMPLE_WIDTH_BYTES = 2
@@ -25,6 +23,8 @@ def resample_pcm16(pcm16: bytes, rate_in: int, rate_out: int) -> bytes:
     """Linear-interpolation resampling; enough for storing speech, never on the hot path at 16 kHz."""
     if rate_in == rate_out or not pcm16:
         return pcm16
+    import numpy as np  # only here: the store itself must stay quick to import for the CLI
+
     samples = np.frombuffer(pcm16[: len(pcm16) // 2 * 2], dtype="<i2").astype(np.float32)
     n_out = int(round(len(samples) * rate_out / rate_in))
     if n_out <= 0:
