@@ -225,6 +225,17 @@ def test_a_stuck_pyttsx3_worker_is_replaced_and_the_request_still_answered():
         run(s.close())
 
 
+def test_pyttsx3_survives_its_temp_folder_being_removed():
+    import shutil
+
+    s = make_synthesizer(VoiceOptions(engine="pyttsx3", cache_entries=0))
+    try:
+        shutil.rmtree(s.engine._tmpdir)
+        assert rms(run(s.synthesize("Shall we begin?")).pcm16) > 500
+    finally:
+        run(s.close())
+
+
 def test_auto_uses_pyttsx3_for_a_sentence_piper_fails_on():
     s = make_synthesizer(VoiceOptions())
     try:

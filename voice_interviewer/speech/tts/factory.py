@@ -6,6 +6,7 @@ import importlib.util
 import logging
 import shutil
 import sys
+from functools import partial
 from pathlib import Path
 
 from ...errors import ConfigError, ModelUnavailableError
@@ -77,9 +78,13 @@ def make_synthesizer(options: VoiceOptions = VoiceOptions()) -> Synthesizer:
     try:
         return _make_piper(opts, fallback=True)
     except (ModelUnavailableError, ConfigError) as exc:
+        piper_reason = str(exc)
         log.warning("Piper voice not used, falling back to pyttsx3: %s", exc)
-    return _make_pyttsx3(VoiceOptions(engine="pyttsx3", voice=None, rate_wpm=opts.rate_wpm,
-                                      cache_entries=opts.cache_entries))
+    try:
+        return _make_pyttsx3(VoiceOptions(engine="pyttsx3", voice=None, rate_wpm=opts.rate_wpm,
+                                          cache_entries=opts.cache_entries))
+    except ModelUnavailableError as exc:
+        raise ModelUnavailableError(f"no voice engine works here. {piper_reason}. {exc}") from exc
 
 
 def _looks_like_piper_voice(voice: str) -> bool:
@@ -99,21 +104,20 @@ def _make_piper(opts: VoiceOptions, fallback: bool = False) -> Synthesizer:
     model = Path(opts.voice) if opts.voice else bundled_piper_voice()
     assert model is not None
     engine = PiperEngine(model, rate_wpm=opts.rate_wpm)
-    backup = None
-    if fallback and _pyttsx3_problem() is None:
-        from .pyttsx3_engine import Pyttsx3Engine
-
-        def backup():
-            return Pyttsx3Engine(rate_wpm=opts.rate_wpm)
+    backup = partial(_pyttsx3_engine, None, opts.rate_wpm) if fallback and _pyttsx3_problem() is None else None
     return EngineSynthesizer(engine, cache_entries=opts.cache_entries, fallback=backup)
+
+
+def _pyttsx3_engine(voice: str | None, rate_wpm: int | None):
+    from .pyttsx3_engine import Pyttsx3Engine
+
+    return Pyttsx3Engine(voice=voice, rate_wpm=rate_wpm)
 
 
 def _make_pyttsx3(opts: VoiceOptions) -> Synthesizer:
     problem = _pyttsx3_problem()
     if problem:
         raise ModelUnavailableError(f"pyttsx3 cannot be used: {problem}")
-    from .pyttsx3_engine import Pyttsx3Engine
     from .synthesizer import EngineSynthesizer
 
-    engine = Pyttsx3Engine(voice=opts.voice, rate_wpm=opts.rate_wpm)
-    return EngineSynthesizer(engine, cache_entries=opts.cache_entries)
+    return EngineSynthesizer(_pyttsx3_engine(opts.voice, opts.rate_wpm), cache_entries=opts.cache_entries)

@@ -2,9 +2,9 @@
 
 pyttsx3's ``runAndWait`` is known to never return in some states (reusing an engine
 after an error, a second call on some drivers, an engine created before a fork),
-and ``save_to_file`` sometimes writes nothing. So the engine lives in one
-spawned worker process; every request has a timeout, and a worker that times
-out, dies or writes no audio is killed and replaced, and the request retried once.
+and ``save_to_file`` sometimes writes nothing. So the engine lives in one worker
+process (a fresh interpreter); every request has a timeout, and a worker that
+times out, dies or writes no audio is replaced and the request retried once.
 """
 
 from __future__ import annotations
@@ -93,6 +93,7 @@ class Pyttsx3Engine:
                 if self._proc is None or self._proc.poll() is not None:
                     self._restart(problem or "the worker was not running")
                 self._seq += 1
+                self._tmpdir.mkdir(parents=True, exist_ok=True)  # temp cleaners may have removed it
                 path = self._tmpdir / f"u{self._seq}.wav"
                 try:
                     self._send({"text": text, "path": str(path)})
@@ -177,7 +178,7 @@ def _read_lines(stream, out: queue.Queue) -> None:
 
 
 def worker_main(args: dict) -> None:
-    """The worker process: one engine, requests one at a time, a fresh engine when output is missing."""
+    """The worker process: one engine, one request at a time; it exits after any failure."""
     proto = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # pyttsx3 and drivers print ("Audio saved to ...") on stdout
@@ -198,16 +199,15 @@ def worker_main(args: dict) -> None:
     reply("ready")
     for line in sys.stdin:
         request = json.loads(line)
-        text, path = request["text"], request["path"]
         try:
-            ok = _save(engine, text, path)
-            if not ok:  # empty file: engine state is suspect; a fresh one usually works
-                engine, _ = _new_engine(voice, rate_wpm)
-                ok = _save(engine, text, path)
-            reply("ok") if ok else reply("error", "the driver wrote no audio")
-        except Exception as exc:
+            if _save(engine, request["text"], request["path"]):
+                reply("ok")
+                continue
+            reply("error", "the driver wrote no audio")
+        except Exception as exc:  # whatever the driver raises, the reply must reach the parent
             reply("error", f"{type(exc).__name__}: {exc}")
-            engine, _ = _new_engine(voice, rate_wpm)
+        # pyttsx3.init() hands back the same cached engine, so the only fresh engine is a fresh process
+        return
 
 
 def _save(engine, text: str, path: str) -> bool:
