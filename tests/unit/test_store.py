@@ -335,3 +335,25 @@ def test_data_dir_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert default_data_dir() == tmp_path / "xdg" / "voice-interviewer"
     monkeypatch.setenv("VOICE_INTERVIEWER_DATA", str(tmp_path / "explicit"))
     assert default_data_dir() == tmp_path / "explicit"
+
+
+def test_recorder_factory_checks_the_id_up_front(tmp_path: Path, speech_dir: Path) -> None:
+    store = SessionStore(tmp_path)
+    with pytest.raises(SessionNotFoundError, match="not a session id"):
+        store.recorder("../../x")
+    rec = store.recorder("ffff0000ffff0000")
+    with pytest.raises(StoreError, match="made for session ffff0000ffff0000"):
+        rec.session_started(SessionInfo("ffff0000ffff0001", "r", "R", ()))
+    rec.session_started(SessionInfo("ffff0000ffff0000", "r", "R", ()))
+    rec.session_finished(None, "completed")
+    with pytest.raises(StoreError, match="already stored"):
+        store.recorder("ffff0000ffff0000")
+
+
+def test_new_folders_are_private(tmp_path: Path) -> None:
+    store = SessionStore(tmp_path / "fresh")
+    assert (store.data_dir.stat().st_mode & 0o777) == 0o700
+    rec = store.recorder()
+    rec.session_started(SessionInfo("abab0000abab0000", "r", "R", ()))
+    assert ((store.sessions_dir / "abab0000abab0000").stat().st_mode & 0o077) == 0
+    rec.session_finished(None, "stopped")

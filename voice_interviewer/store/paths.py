@@ -34,7 +34,7 @@ def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path:
     """The data directory to use, created if missing; a clear error if it cannot be."""
     path = Path(data_dir).expanduser() if data_dir else default_data_dir()
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)  # recordings of a voice: owner only
     except OSError as exc:
         raise ConfigError(
             f"cannot create the data directory {str(path)!r}: {exc.strerror or exc}; "

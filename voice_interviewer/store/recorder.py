@@ -42,8 +42,9 @@ def question_record(q: "Question") -> dict[str, Any]:
 class StoreRecorder:
     """Records one session into a :class:`SessionStore`; create it with ``store.recorder()``."""
 
-    def __init__(self, store: "SessionStore"):
+    def __init__(self, store: "SessionStore", expected_id: str | None = None):
         self._store = store
+        self._expected_id = expected_id
         self._lock = threading.RLock()
         self.session_id: str | None = None
         self._dir = None
@@ -82,10 +83,13 @@ class StoreRecorder:
                 raise StoreError(f"this recorder already records session {self.session_id}; "
                                  f"call store.recorder() once per session")
             sid = validate_session_id(session.session_id)
+            if self._expected_id is not None and sid != self._expected_id:
+                raise StoreError(f"this recorder was made for session {self._expected_id}, "
+                                 f"not {sid}; call store.recorder({sid!r})")
             if self._store._exists(sid):
                 raise StoreError(f"session {sid} is already stored; a new session needs a new id")
             self._dir = self._store._session_dir(sid)
-            self._dir.mkdir(parents=True, exist_ok=True)
+            self._dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             self._session_lock = SessionLock(self._dir)
             if not self._session_lock.acquire():
                 raise StoreError(f"session {sid} is being recorded by another process")

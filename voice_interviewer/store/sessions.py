@@ -100,9 +100,17 @@ class SessionStore:
 
     # -- recording ----------------------------------------------------------------------------
 
-    def recorder(self) -> StoreRecorder:
-        """A recorder for one new session (its id comes from ``session_started``)."""
-        return StoreRecorder(self)
+    def recorder(self, session_id: str | None = None) -> StoreRecorder:
+        """A recorder for one new session.
+
+        Its id comes from ``session_started``; pass ``session_id`` to have it checked now
+        (so ``store.recorder`` can serve directly as a per-session recorder factory).
+        """
+        if session_id is not None:
+            session_id = validate_session_id(session_id)
+            if self._exists(session_id):
+                raise StoreError(f"session {session_id} is already stored; a new session needs a new id")
+        return StoreRecorder(self, session_id)
 
     def recover_interrupted(self) -> list[str]:
         """Mark sessions left ``running`` by a dead process as ``interrupted``; returns their ids."""
