@@ -110,7 +110,7 @@ def main() -> int:
         print(f"{label:34}" + "".join(f"{results[n][key] * scale:>12.{digits}f}" for n in names))
     for n in names:
         r = results[n]
-        print(f"{n}: cached/cold first audio = {r['cached_s'] / r['cold_s']:.4f}; "
+        print(f"{n}: cached/cold first audio = {r['cached_s'] / r['cold_s']:.1e}; "
               f"first audio while preparing / idle = {r['busy_first_s'] / r['idle_first_s']:.2f}")
     return 0
 
