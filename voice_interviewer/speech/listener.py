@@ -175,7 +175,9 @@ class AnswerListener:
                 return
         if self._tail.speech_s == 0:  # nothing said since the last commit: keep only a short lead-in
             self._tail.drop_before(ep.audio_s - self.stream.lead_silence_s, new_generation=False)
-        elif ep.audio_s - self._last_partial_at_s >= self.stream.partial_interval_s:
+        elif (ep.audio_s - self._last_partial_at_s >= self.stream.partial_interval_s
+              and (self.stream.live_partials or self._tail.duration_s
+                   >= self.stream.agreement_after_s - self.stream.partial_interval_s)):
             self._last_partial_at_s = ep.audio_s
             self._partial_due = True
             self._kick()

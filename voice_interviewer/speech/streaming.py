@@ -34,6 +34,9 @@ class StreamOptions:
     Attributes:
         partial_interval_s: Audio seconds between partial decodes of the open tail
             (live captions and LocalAgreement both come from these).
+        live_partials: Decode partials for live captions. When off (batch transcription),
+            partials run only once the tail is long enough for LocalAgreement to need
+            them, which saves most model calls and changes no committed text path.
         agreement_after_s: Tail length after which agreed words are committed even
             without a pause; below it the tail is simply committed at the next pause.
         max_tail_s: Tail length after which the hypothesis is committed up to
@@ -53,6 +56,7 @@ class StreamOptions:
     """
 
     partial_interval_s: float = 1.0
+    live_partials: bool = True
     agreement_after_s: float = 8.0
     max_tail_s: float = 20.0
     edge_guard_s: float = 1.0

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-FILLER_EXAMPLE = "Um, so, uh, I think..."
-"""Disfluent opening that keeps fillers in the transcript; short enough to leave room for terms."""
+FILLER_EXAMPLE = "Um, so, uh, I think, um, yeah."
+"""Disfluent opening that keeps fillers in the transcript. No ellipsis: Whisper copies it."""
 MAX_TERMS = 16
 MAX_TERMS_CHARS = 160
 

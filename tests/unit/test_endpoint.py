@@ -1,0 +1,100 @@
+"""End-of-answer decisions over VAD results: long silence after speech, timer, never a thinking pause."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from voice_interviewer.errors import ConfigError
+from voice_interviewer.speech.endpoint import Endpointer, EndpointOptions
+
+WINDOW_S = 0.032  # one Silero window
+
+
+def run(ep: Endpointer, pattern: list[tuple[str, float]]) -> list[tuple[float, str]]:
+    """Feed speech ("s") / silence ("-") stretches; return (time, what) for every change."""
+    seen: list[tuple[float, str]] = []
+    for kind, seconds in pattern:
+        for _ in range(round(seconds / WINDOW_S)):
+            update = ep.update(0.9 if kind == "s" else 0.05, WINDOW_S)
+            if update.speech_started:
+                seen.append((ep.audio_s, "started"))
+            if update.pause:
+                seen.append((ep.audio_s, "pause"))
+            if update.ended:
+                seen.append((ep.audio_s, update.ended))
+    return seen
+
+
+def ends(seen: list[tuple[float, str]]) -> list[tuple[float, str]]:
+    return [(t, what) for t, what in seen if what in ("silence", "timer")]
+
+
+def test_long_silence_after_speech_ends_the_answer() -> None:
+    ep = Endpointer(EndpointOptions(end_silence_s=3.0))
+    seen = run(ep, [("s", 4.0), ("-", 5.0)])
+    (t, reason), = ends(seen)
+    assert reason == "silence" and t == pytest.approx(7.0, abs=2 * WINDOW_S)
+    assert ep.ended == "silence"
+
+
+def test_thinking_pause_of_1_5_s_does_not_end() -> None:
+    ep = Endpointer(EndpointOptions(end_silence_s=3.0))
+    seen = run(ep, [("s", 3.0), ("-", 1.5), ("s", 2.0), ("-", 2.9)])
+    assert ends(seen) == [] and ep.ended is None
+    assert [w for _, w in seen].count("pause") == 2  # each pause still commits a segment
+
+
+def test_silence_before_speech_never_ends() -> None:
+    ep = Endpointer(EndpointOptions(end_silence_s=3.0))
+    seen = run(ep, [("-", 20.0)])
+    assert seen == [] and ep.ended is None and not ep.started
+    seen = run(ep, [("s", 1.0), ("-", 3.1)])
+    assert ends(seen)[0][1] == "silence"
+    assert ep.speech_start_s == pytest.approx(20.0, abs=WINDOW_S)
+
+
+def test_short_blip_is_not_an_answer() -> None:
+    ep = Endpointer(EndpointOptions(end_silence_s=3.0, min_speech_s=0.5, start_speech_s=0.2))
+    seen = run(ep, [("-", 1.0), ("s", 0.1), ("-", 5.0)])
+    assert ends(seen) == [] and not ep.started
+
+
+def test_timer_ends_even_without_speech_and_during_speech() -> None:
+    ep = Endpointer(EndpointOptions(), timer_s=10.0)
+    assert ends(run(ep, [("-", 12.0)]))[0][1] == "timer"
+    ep = Endpointer(EndpointOptions(), timer_s=5.0)
+    (t, reason), = ends(run(ep, [("s", 8.0)]))
+    assert reason == "timer" and t == pytest.approx(5.0, abs=WINDOW_S)
+
+
+def test_nothing_changes_after_the_end() -> None:
+    ep = Endpointer(EndpointOptions(end_silence_s=1.0))
+    run(ep, [("s", 1.0), ("-", 1.1)])
+    assert run(ep, [("s", 2.0), ("-", 2.0)]) == []
+
+
+def test_hysteresis_keeps_speech_through_a_weak_window() -> None:
+    ep = Endpointer(EndpointOptions(speech_threshold=0.5, silence_threshold=0.35))
+    ep.update(0.9, WINDOW_S)
+    ep.update(0.4, WINDOW_S)  # between thresholds: still speech
+    assert ep.in_speech
+    ep.update(0.2, WINDOW_S)
+    assert not ep.in_speech
+
+
+def test_infinite_end_silence_ends_only_on_timer() -> None:
+    ep = Endpointer(EndpointOptions(end_silence_s=math.inf), timer_s=30.0)
+    assert ends(run(ep, [("s", 2.0), ("-", 20.0)])) == []
+    assert ends(run(ep, [("-", 9.0)]))[0][1] == "timer"
+
+
+@pytest.mark.parametrize("kwargs, fragment", [
+    (dict(end_silence_s=0), "end_silence_s must be > 0"),
+    (dict(speech_threshold=0.3, silence_threshold=0.4), "silence_threshold"),
+    (dict(commit_pause_s=0), "commit_pause_s"),
+])
+def test_bad_options_are_clear_errors(kwargs: dict, fragment: str) -> None:
+    with pytest.raises(ConfigError, match=fragment):
+        EndpointOptions(**kwargs)
