@@ -226,6 +226,7 @@
       try {
         audio.src = await audioUrl(item);
         if (runId !== state.runId) return;
+        audio.playbackRate = speed();
         await audio.play();
       } catch (e) {
         setStatus(`Could not play ${item.name}: ${e.message}`);
@@ -276,6 +277,9 @@
     }
   }
 
+  // Word timings are in audio seconds, so highlighting follows currentTime at any speed.
+  const speed = () => Number($("speed").value) || 1;
+  $("speed").addEventListener("change", () => { audio.defaultPlaybackRate = speed(); audio.playbackRate = speed(); });
   $("play").addEventListener("click", pauseOrResume);
   $("stop").addEventListener("click", () => { stop(); state.index = -1; markCurrent(-1); });
 
