@@ -1,0 +1,62 @@
+"""``voice-interviewer transcribe FILE...``: a recording through the live transcription path.
+
+Each file is decoded and fed frame by frame to the same listener a live answer
+uses (as fast as the model keeps up, or at the pace of speech with
+``--realtime``), so what this prints is what an interview would have recorded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("transcribe", help="transcribe audio files through the streaming speech path",
+                       description="Transcribe audio files (wav/flac/mp3/ogg/m4a) offline through the same "
+                                   "streaming path a live answer takes.")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="print text, words and segments as JSON (one object per file)")
+    p.add_argument("--model", metavar="M",
+                   help="CTranslate2 Whisper directory or a model name already cached "
+                        "(default: embedded tiny.en, or $VOICE_INTERVIEWER_ASR_MODEL)")
+    p.add_argument("--no-prompt", action="store_true",
+                   help="decode without the vocabulary/filler priming prompt")
+    p.add_argument("--terms", metavar="TERMS", default="",
+                   help="comma-separated vocabulary to prime decoding with (e.g. 'MLflow,KServe')")
+    p.add_argument("--realtime", action="store_true", help="feed audio at the pace of speech (as a live answer)")
+    p.set_defaults(handler=_transcribe)
+
+
+def _transcribe(args: argparse.Namespace) -> int:
+    from ..errors import AudioError
+    from ..speech.engine import SpeechEngine, TranscriberOptions
+    from ..speech.listener import transcribe_file
+    from ..speech.streaming import StreamOptions
+
+    missing = [f for f in args.files if not Path(f).is_file()]
+    if missing:  # before the model loads: a typo should not cost seconds
+        raise AudioError(f"audio file(s) not found: {', '.join(missing)}; check the path(s)")
+    engine = SpeechEngine.load(TranscriberOptions(model=args.model))
+    stream = replace(StreamOptions(), prime_prompt=not args.no_prompt, live_partials=args.realtime)
+    terms = [t.strip() for t in args.terms.split(",") if t.strip()]
+    failed = 0
+    for path in args.files:
+        try:
+            transcript = asyncio.run(transcribe_file(engine, path, prompt_terms=terms,
+                                                     realtime=args.realtime, stream=stream))
+        except AudioError as exc:
+            failed += 1
+            print(f"voice-interviewer: error: {exc}", file=sys.stderr)
+            continue
+        if args.json:
+            print(json.dumps({"file": path, **transcript.to_dict()}, ensure_ascii=False))
+        elif len(args.files) > 1:
+            print(f"{path}: {transcript.text}")
+        else:
+            print(transcript.text)
+    return 1 if failed else 0
