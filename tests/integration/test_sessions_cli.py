@@ -19,6 +19,9 @@ from voice_interviewer.store import SessionStore
 from voice_interviewer.transcript import Segment, Transcript, Word
 
 from tests.conftest import ROOT, UNIT_S
+from tests.integration.pulse import pulse, raw_level_dbfs
+
+__all__ = ["pulse"]  # the fixture, imported so pytest finds it
 
 pytestmark = pytest.mark.slow
 
@@ -67,8 +70,8 @@ def record(store: SessionStore, speech_dir: Path, sid: str, covered: tuple[bool,
     return sid
 
 
-def cli(data_dir: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def cli(data_dir: Path, *args: str, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    env = {**(env or os.environ), "PYTHONPATH": str(ROOT)}
     env.pop("VOICE_INTERVIEWER_DATA", None)
     return subprocess.run([sys.executable, "-m", "voice_interviewer", "sessions", *args, "--data-dir", str(data_dir)],
                           capture_output=True, text=True, env=env, input=stdin, timeout=60 * UNIT_S)
@@ -144,3 +147,20 @@ def test_play_without_an_output_device_is_a_clear_error(data_dir: Path) -> None:
     assert "no usable output device 'no-such-device-xyz'" in out.stderr and "--output-device" in out.stderr
     bad_q = cli(data_dir, "play", "1111bbbb1111bbbb", "--question", "5")
     assert bad_q.returncode == 2 and "--question 5 is out of range" in bad_q.stderr
+
+
+def test_play_sends_both_voices_to_a_real_output_device(data_dir: Path, pulse, tmp_path: Path) -> None:
+    captured = tmp_path / "speaker.raw"
+    recorder = pulse.record(captured)
+    try:
+        out = cli(data_dir, "play", "1111bbbb1111bbbb", "--question", "1", "--output-device", "pulse", env=pulse.env)
+    finally:
+        recorder.terminate()
+        recorder.wait(timeout=5 * UNIT_S)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("Playing on pulse")
+    assert lines[1] == "Interviewer: Describe the man in one sentence."
+    assert lines[2].startswith("You: he was not an ill disposed young man")
+    assert captured.stat().st_size >= 2.5 * 32000  # the 3 s answer reached the speaker
+    assert raw_level_dbfs(captured) > -45.0
