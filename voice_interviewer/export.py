@@ -78,15 +78,15 @@ def overall(doc: dict[str, Any]) -> float | None:
     return round(mean(scores), 1) if scores else None
 
 
-def _when(ts: float | None) -> str:
+def format_when(ts: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else "—"
 
 
-def _score(value: float | None) -> str:
+def format_score(value: float | None) -> str:
     return "—" if value is None else f"{value:.0f}"
 
 
-def _trend(p: dict[str, Any]) -> str:
+def format_trend(p: dict[str, Any]) -> str:
     history = " → ".join(f"{s:.0f}" for s in p["scores"])
     if p["change"] is None:
         return f"{history} (first attempt)"
@@ -113,16 +113,16 @@ def _md(text: Any) -> str:
 
 def to_markdown(doc: dict[str, Any]) -> str:
     lines = [f"# Interview report: {_md(doc['role_title'] or doc['role'])}", "",
-             f"- Session: `{doc['id']}`", f"- Started: {_when(doc['started_at'])}",
+             f"- Session: `{doc['id']}`", f"- Started: {format_when(doc['started_at'])}",
              f"- Status: {doc['status']}", f"- Interviewer: {_md(doc['interviewer'])}",
-             f"- Overall score: {_score(overall(doc))}", "", "## Scores by round", ""]
-    lines += [f"- {_md(r['title'])}: {_score(r['average'])} ({r['answered']} graded)" for r in round_scores(doc)]
+             f"- Overall score: {format_score(overall(doc))}", "", "## Scores by round", ""]
+    lines += [f"- {_md(r['title'])}: {format_score(r['average'])} ({r['answered']} graded)" for r in round_scores(doc)]
     trends = progress(doc)
     for n, q in enumerate([q for q in doc["questions"] if q.get("asked")], 1):
         fb = q.get("feedback")
-        lines += ["", f"## Question {n}: {_md(q['text'])}", "", f"Score: {_score(fb['overall'] if fb else None)}"]
+        lines += ["", f"## Question {n}: {_md(q['text'])}", "", f"Score: {format_score(fb['overall'] if fb else None)}"]
         if q["id"] in trends:
-            lines.append(f"Progress: {_trend(trends[q['id']])}")
+            lines.append(f"Progress: {format_trend(trends[q['id']])}")
         lines += ["", "### Transcript", ""]
         for item in doc["timeline"]:
             if item["question_id"] == q["id"] and item["kind"] in ("question", "follow_up"):
@@ -193,9 +193,9 @@ def _delivery_charts(doc: dict[str, Any]) -> str:
 def _question_html(n: int, q: dict[str, Any], doc: dict[str, Any], trend: dict[str, Any] | None) -> str:
     fb = q.get("feedback")
     out = [f'<section class="q" id="{escape(q["id"])}"><h3>Question {n}: {escape(q["text"])}</h3>',
-           f'<p class="score">Score: {_score(fb["overall"] if fb else None)}</p>']
+           f'<p class="score">Score: {format_score(fb["overall"] if fb else None)}</p>']
     if trend:
-        out.append(f'<p class="trend">Progress across sessions: {escape(_trend(trend))}</p>')
+        out.append(f'<p class="trend">Progress across sessions: {escape(format_trend(trend))}</p>')
     for item in doc["timeline"]:
         if item["question_id"] == q["id"] and item["kind"] in ("question", "follow_up"):
             who = "Interviewer" if item["speaker"] == "interviewer" else "You"
@@ -216,7 +216,7 @@ def _question_html(n: int, q: dict[str, Any], doc: dict[str, Any], trend: dict[s
 
 def to_html(doc: dict[str, Any]) -> str:
     title = escape(doc["role_title"] or doc["role"])
-    rows = "".join(f"<tr><td>{escape(r['title'])}</td><td>{_score(r['average'])}</td><td>{r['answered']}</td></tr>"
+    rows = "".join(f"<tr><td>{escape(r['title'])}</td><td>{format_score(r['average'])}</td><td>{r['answered']}</td></tr>"
                    for r in round_scores(doc))
     trends = progress(doc)
     asked = [q for q in doc["questions"] if q.get("asked")]
@@ -227,9 +227,9 @@ def to_html(doc: dict[str, Any]) -> str:
 <html lang="en"><head><meta charset="utf-8"><title>Interview report: {title}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}</style></head>
 <body><h1>Interview report: {title}</h1>
-<p class="meta">Session {escape(doc['id'])} · {_when(doc['started_at'])} · {escape(doc['status'])} ·
+<p class="meta">Session {escape(doc['id'])} · {format_when(doc['started_at'])} · {escape(doc['status'])} ·
 interviewer: {escape(doc['interviewer'])}</p>
-<p class="score">Overall score: {_score(overall(doc))}</p>
+<p class="score">Overall score: {format_score(overall(doc))}</p>
 <h2>Scores by round</h2><table><tr><th>Round</th><th>Average</th><th>Graded</th></tr>{rows}</table>
 <h2>Delivery</h2>{_delivery_charts(doc)}
 {tips_html}

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from voice_interviewer.bank import parse_bank
-from voice_interviewer.channels.base import ListenRequest, Reply, ReplyAction, SessionInfo, Utterance
+from voice_interviewer.channels.base import ListenRequest, Reply, ReplyAction, SessionInfo, Utterance, UtteranceKind
 from voice_interviewer.errors import SessionNotFoundError, StoreError
 from voice_interviewer.interview import Interview
 from voice_interviewer.interviewer.rubric import RubricInterviewer
@@ -357,3 +357,45 @@ def test_new_folders_are_private(tmp_path: Path) -> None:
     rec.session_started(SessionInfo("abab0000abab0000", "r", "R", ()))
     assert ((store.sessions_dir / "abab0000abab0000").stat().st_mode & 0o077) == 0
     rec.session_finished(None, "stopped")
+
+
+def test_recorder_is_safe_across_threads(tmp_path: Path) -> None:
+    """Audio threads append while the event loop commits segments: nothing is lost or interleaved badly."""
+    import threading
+
+    store = SessionStore(tmp_path)
+    rec = store.recorder()
+    rec.session_started(SessionInfo("1234abcd1234abcd", "r", "R", ()))
+    rec.utterance(Utterance("Question one?", UtteranceKind.QUESTION, "qa", "q1"))
+    frames = 500
+
+    def candidate(turn: str, value: int) -> None:
+        for _ in range(frames):
+            rec.candidate_audio(turn, struct.pack("<h", value) * 320, 16000)
+
+    def interviewer() -> None:
+        for _ in range(frames):
+            rec.interviewer_audio("q1", b"\1\0" * 441, TTS_RATE)
+
+    threads = [threading.Thread(target=candidate, args=("q1", 7)), threading.Thread(target=candidate, args=("q2", 9)),
+               threading.Thread(target=interviewer)]
+    for t in threads:
+        t.start()
+    for n in range(50):
+        rec.segment_committed("q1", Segment(f"s{n}", n, n + 0.5))
+    for t in threads:
+        t.join()
+    rec.session_finished(None, "completed")
+    for turn, value in (("q1", 7), ("q2", 9)):
+        with wave.open(str(store.audio_path("1234abcd1234abcd", turn)), "rb") as w:
+            data = w.readframes(w.getnframes())
+        assert data == struct.pack("<h", value) * 320 * frames
+    with wave.open(str(store.audio_path("1234abcd1234abcd", "u001")), "rb") as w:
+        assert w.getnframes() == 441 * frames
+    doc = store.get("1234abcd1234abcd")
+    q1 = next(i for i in doc["timeline"] if i["name"] == "q1")
+    # The flow never delivered q1's final transcript: it is rebuilt from the committed segments.
+    assert q1["text"] == " ".join(f"s{n}" for n in range(50)) and q1["end_reason"] == "unfinished"
+    assert abs(q1["duration_s"] - frames * 0.02) < 1e-9
+    rows = store._conn.execute("SELECT COUNT(*) FROM segments WHERE session_id = '1234abcd1234abcd'").fetchone()
+    assert rows[0] == 50

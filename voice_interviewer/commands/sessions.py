@@ -54,7 +54,7 @@ def _list(args: argparse.Namespace) -> int:
     print(f"{'ID':<18} {'STARTED':<17} {'STATUS':<12} {'SCORE':>5}  ROLE")
     for s in sessions:
         score = "—" if s["overall"] is None else f"{s['overall']:.0f}"
-        print(f"{s['id']:<18} {export._when(s['started_at']):<17} {s['status']:<12} {score:>5}  "
+        print(f"{s['id']:<18} {export.format_when(s['started_at']):<17} {s['status']:<12} {score:>5}  "
               f"{s['role_title'] or s['role']}")
     return 0
 
@@ -63,17 +63,17 @@ def _show(args: argparse.Namespace) -> int:
     with _store(args) as store:
         doc = store.get(args.session_id)
     print(f"Session {doc['id']} — {doc['role_title'] or doc['role']}")
-    print(f"  started {export._when(doc['started_at'])}, {doc['status']}, interviewer: {doc['interviewer']}")
-    print(f"  overall score: {export._score(export.overall(doc))}")
+    print(f"  started {export.format_when(doc['started_at'])}, {doc['status']}, interviewer: {doc['interviewer']}")
+    print(f"  overall score: {export.format_score(export.overall(doc))}")
     for r in export.round_scores(doc):
-        print(f"  {r['title']}: {export._score(r['average'])} ({r['answered']} graded)")
+        print(f"  {r['title']}: {export.format_score(r['average'])} ({r['answered']} graded)")
     trends = export.progress(doc)
     asked = [q for q in doc["questions"] if q.get("asked")]
     for n, q in enumerate(asked, 1):
         fb = q.get("feedback")
-        print(f"\nQ{n} [{export._score(fb['overall'] if fb else None)}] {q['text']}")
+        print(f"\nQ{n} [{export.format_score(fb['overall'] if fb else None)}] {q['text']}")
         if q["id"] in trends:
-            print(f"  progress: {export._trend(trends[q['id']])}")
+            print(f"  progress: {export.format_trend(trends[q['id']])}")
         for item in doc["timeline"]:
             if item["question_id"] == q["id"] and item["kind"] in ("question", "follow_up"):
                 who = "Interviewer" if item["speaker"] == "interviewer" else "You"
@@ -103,7 +103,7 @@ def _delete(args: argparse.Namespace) -> int:
             if not sys.stdin.isatty():
                 raise ConfigError("refusing to delete without confirmation; add --yes to delete non-interactively")
             answer = input(f"Delete session {doc['id']} ({doc['role_title']}, "
-                           f"{export._when(doc['started_at'])}) and its audio? [y/N] ")
+                           f"{export.format_when(doc['started_at'])}) and its audio? [y/N] ")
             if answer.strip().lower() not in ("y", "yes"):
                 print("Nothing deleted.")
                 return 1

@@ -206,6 +206,7 @@ class StoreRecorder:
             self._closed = True
             for appender in [*self._candidate.values(), *self._interviewer.values()]:
                 appender.close()
+            self._store._rebuild_unfinished(self.session_id, self._dir, reason="unfinished")
             self._store._finalise_audio(self.session_id)
             self._store._execute(
                 "UPDATE sessions SET status = ?, ended_at = ?, report_json = ? WHERE id = ?",

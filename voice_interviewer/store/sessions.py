@@ -133,7 +133,8 @@ class SessionStore:
                 lock.release()
         return recovered
 
-    def _rebuild_unfinished(self, sid: str, directory: Path) -> None:
+    def _rebuild_unfinished(self, sid: str, directory: Path, reason: str = "interrupted") -> None:
+        """Answers that never got their final transcript get one from their committed segments."""
         for row in self._rows("SELECT turn_id, audio_file FROM answers WHERE session_id = ? AND finished = 0",
                               (sid,)):
             segments = self._segments(sid, row["turn_id"])
@@ -142,11 +143,11 @@ class SessionStore:
             if row["audio_file"]:
                 duration = pcm_duration_s(directory / row["audio_file"], self.options.candidate_sample_rate)
             self._execute(
-                "UPDATE answers SET transcript = ?, words_json = ?, segments_json = ?, end_reason = 'interrupted',"
-                " action = 'interrupted', duration_s = ? WHERE session_id = ? AND turn_id = ?",
+                "UPDATE answers SET transcript = ?, words_json = ?, segments_json = ?, end_reason = ?,"
+                " action = ?, duration_s = ? WHERE session_id = ? AND turn_id = ?",
                 (" ".join(s.text.strip() for s in segments if s.text.strip()),
                  json.dumps([w.to_dict() for w in words]), json.dumps([s.to_dict() for s in segments]),
-                 duration, sid, row["turn_id"]))
+                 reason, reason, duration, sid, row["turn_id"]))
 
     def _segments(self, sid: str, turn_id: str) -> list[Segment]:
         return [Segment(r["text"], r["start_s"], r["end_s"],
