@@ -51,7 +51,7 @@ class Interview:
         )
 
     async def run(self) -> SessionReport | None:
-        """Run the whole session; the report is None if nothing was graded."""
+        """Run the whole session; the report is None if the candidate left before the first question."""
         info = self.session_info()
         self.recorder.session_started(info)
         await self.channel.open(info, self.recorder)
@@ -66,7 +66,7 @@ class Interview:
             status = "stopped" if stopped else "completed"
         finally:
             report = build_report(self.session_id, self.bank, self.results, self.policy.name) \
-                if any(r.feedback for r in self.results) else None
+                if self.results else None
             self.recorder.session_finished(report, status)
         await self.channel.close(report)
         return report
@@ -92,8 +92,13 @@ class Interview:
         reply = await self._listen(question, turn_id, follow_up=False)
         if reply.action is ReplyAction.STOPPED and not reply.transcript.text.strip():
             return True
-        if reply.action is ReplyAction.SKIPPED:
-            self.results.append(QuestionResult(question, (), (), None, skipped=True))
+        if reply.action is ReplyAction.SKIPPED or (
+                reply.action is ReplyAction.REVEALED and not reply.transcript.text.strip()):
+            # Nothing was said: there is nothing to grade, and a zero would distort the report.
+            revealed = reply.action is ReplyAction.REVEALED
+            self.results.append(QuestionResult(question, (), (), None, skipped=True, revealed=revealed))
+            if revealed:
+                await self.channel.reveal(question)
             return False
 
         answers = [reply.transcript]

@@ -84,5 +84,5 @@ class TextChannel:
 
     async def close(self, report: SessionReport | None) -> None:
         self._print()
-        self._print(render_report(report) if report else "Session ended before any answer was graded.")
+        self._print(render_report(report) if report else "Session ended before the first answer.")
 

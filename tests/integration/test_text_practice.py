@@ -1,0 +1,73 @@
+"""A full text-mode interview through a real subprocess: typed answers, follow-up, skip, report."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import UNIT_S
+
+pytestmark = pytest.mark.slow
+
+DRIFT_ANSWER = (
+    "Um, so data drift means the inputs the model sees in production no longer look like the training data, "
+    "and concept drift means the relationship to the label changed."
+)
+
+
+def _practice(tmp_path, stdin: str, *args: str) -> tuple[subprocess.CompletedProcess, dict | None]:
+    report = tmp_path / "report.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "voice_interviewer", "practice", "--text", "--report", str(report), *args],
+        input=stdin, capture_output=True, text=True, timeout=180 * UNIT_S,
+    )
+    return proc, (json.loads(report.read_text()) if report.exists() else None)
+
+
+def test_full_text_interview_with_follow_up_feedback_and_report(tmp_path):
+    stdin = (
+        f"{DRIFT_ANSWER}\n\n"
+        "I would compare feature distributions against the training baseline.\n\n"
+        "skip\n"
+    )
+    proc, report = _practice(tmp_path, stdin, "--question-id", "model-and-data-drift",
+                             "--question-id", "feature-store", "--follow-ups", "1")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "Explain model drift and data drift, and how you would detect and respond to them." in out
+    assert "Follow-up:" in out
+    assert out.index("Follow-up:") < out.index("Feedback — score")
+    assert "What is a feature store, and what problem does it solve?" in out
+    assert "Session report" in out
+    assert report is not None
+    drift, store = report["questions"]
+    assert drift["id"] == "model-and-data-drift" and drift["score"] is not None
+    assert len(drift["answers"]) == 2 and len(drift["follow_ups"]) == 1
+    assert store["skipped"] is True and store["score"] is None
+    assert report["top_tips"]
+
+
+def test_reveal_shows_what_a_strong_answer_covers(tmp_path):
+    proc, report = _practice(tmp_path, "reveal\n", "--question-id", "feature-store")
+    assert proc.returncode == 0, proc.stderr
+    assert "What a strong answer covers:" in proc.stdout
+    assert report["questions"][0]["revealed"] is True
+    assert report["questions"][0]["score"] is None  # nothing said: nothing graded, no zero in the report
+    assert report["overall"] is None
+
+
+def test_end_of_input_stops_cleanly(tmp_path):
+    proc, report = _practice(tmp_path, "", "--questions", "2")
+    assert proc.returncode == 0, proc.stderr
+    assert "Session ended before the first answer." in proc.stdout
+    assert report is None
+
+
+def test_bad_settings_give_a_clear_error(tmp_path):
+    proc, _ = _practice(tmp_path, "", "--rounds", "nonsense")
+    assert proc.returncode == 2
+    assert "no round 'nonsense'" in proc.stderr
+    assert "Traceback" not in proc.stderr
