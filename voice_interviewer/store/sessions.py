@@ -123,11 +123,14 @@ class SessionStore:
             if not lock.acquire():
                 continue  # another live process is recording it
             try:
+                still = self._rows("SELECT status FROM sessions WHERE id = ?", (sid,))
+                if not still or still[0]["status"] != "running":
+                    continue  # its recorder finished between our query and our lock
                 self._rebuild_unfinished(sid, directory)
                 self._finalise_audio(sid)
                 ended = max((p.stat().st_mtime for p in directory.iterdir()), default=time.time())
-                self._execute("UPDATE sessions SET status = 'interrupted', ended_at = ? WHERE id = ?",
-                              (ended, sid))
+                self._execute("UPDATE sessions SET status = 'interrupted', ended_at = ? WHERE id = ? AND"
+                              " status = 'running'", (ended, sid))
                 recovered.append(sid)
             finally:
                 lock.release()
