@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -52,6 +53,11 @@ class DesktopOptions:
         stall_timeout_s: An open input stream that delivers nothing for this long is
             treated as a vanished device.
         redraw_interval_s: Minimum time between status-line redraws on a TTY.
+
+    ``warm_up`` (a constructor argument) is slow start-up work, such as loading the
+    grader's models, that must be done before the first grade. It runs in a thread
+    while the first answer is given (when the CPU is least busy: the question has been
+    synthesised and the candidate is talking) and :meth:`thinking` waits for it.
     """
 
     end_silence_s: float = 3.0
@@ -76,7 +82,7 @@ class DesktopChannel:
 
     def __init__(self, sd: ModuleType, path: AudioPath, engine: Any, synthesizer: Any,
                  options: DesktopOptions = DesktopOptions(), screen: Screen | None = None,
-                 vocabulary: tuple[str, ...] = ()):
+                 vocabulary: tuple[str, ...] = (), warm_up: Callable[[], object] | None = None):
         self.sd = sd
         self.path = path
         self.engine = engine
@@ -84,6 +90,8 @@ class DesktopChannel:
         self.options = options
         self.screen = screen or Screen()
         self.vocabulary = vocabulary
+        self.warm_up = warm_up
+        self._warming: asyncio.Future | None = None
         self.recorder: Recorder = NullRecorder()
         self._queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -165,22 +173,24 @@ class DesktopChannel:
                              "its timer runs out.")
 
     async def say(self, utterance: Utterance) -> None:
+        """Speak sentence by sentence: the next sentence is synthesised while this one plays."""
         label = "Follow-up" if utterance.kind is UtteranceKind.FOLLOW_UP else "Interviewer"
         self.screen.line()
-        spoken: list[str] = []
-        stream = self._open_output()
+        playing: asyncio.Future | None = None
         try:
             async for sentence in utterance_sentences(utterance):
-                spoken.append(sentence)
-                if len(spoken) == 1:
-                    self.screen.line(f"{label}: {sentence}")
-                else:
-                    self.screen.line(f"  {sentence}")
+                self.screen.line(f"{label}: {sentence}" if playing is None else f"  {sentence}")
                 audio = await self.synth.synthesize(sentence)
                 self.recorder.interviewer_audio(utterance.turn_id or "", audio.pcm16, audio.sample_rate)
-                await asyncio.to_thread(self._write_output, stream, self._to_output_rate(audio))
+                pcm16 = self._to_output_rate(audio)
+                if playing is not None:
+                    await playing
+                playing = asyncio.ensure_future(asyncio.to_thread(self._play, pcm16))
+            if playing is not None:
+                await playing
         finally:
-            await asyncio.to_thread(self._close_output, stream)
+            if playing is not None and not playing.done():
+                await asyncio.wait([playing])
 
     async def listen(self, request: ListenRequest) -> Reply:
         from ..speech.listener import AnswerListener
@@ -194,6 +204,9 @@ class DesktopChannel:
         self._drop_queued(keep_keys=("skip", "reveal", "quit"))
         self.screen.line(f"[listening — up to {request.timer_s:.0f} s; "
                          f"{'press Enter when done' if self._keys else 'pause to finish'}]")
+        if self.warm_up is not None:
+            self._warming = _in_daemon_thread(self.warm_up)
+            self.warm_up = None
         paused = False
         last_draw = 0.0
         self._listening.set()
@@ -229,6 +242,9 @@ class DesktopChannel:
 
     async def thinking(self) -> None:
         self.screen.event("[thinking…]")
+        if self._warming is not None:
+            warming, self._warming = self._warming, None
+            await warming
 
     async def show_feedback(self, question: Question, feedback: Feedback) -> None:
         self.screen.line()
@@ -277,34 +293,55 @@ class DesktopChannel:
         samples = pcm.pcm16_to_float(audio.pcm16)
         return pcm.float_to_pcm16(pcm.resample(samples, audio.sample_rate, self.path.output_rate_hz))
 
-    def _open_output(self) -> Any:
+    def _play(self, pcm16: bytes) -> None:
+        """Play one sentence to the end (blocking; runs in a worker thread).
+
+        A stream per sentence: it is closed only once drained, so a slow next sentence
+        leaves silence rather than an underrun.
+        """
         dev = self.path.output
         try:
             stream = self.sd.RawOutputStream(device=dev.index, samplerate=self.path.output_rate_hz,
                                              channels=1, dtype="int16")
-            stream.start()
-            return stream
-        except Exception as exc:  # PortAudioError
+        except Exception as exc:  # PortAudioError: busy, unplugged
             raise AudioDeviceError(
                 f"cannot open output device {dev.index} '{dev.name}' at {self.path.output_rate_hz} Hz: "
                 f"{exc}. It may be busy or gone; choose another with --output-device "
                 "(see --list-devices).") from exc
-
-    def _write_output(self, stream: Any, pcm16: bytes) -> None:
         try:
+            stream.start()
             stream.write(pcm16)
+            stream.stop()  # returns once the buffered speech has been played
         except Exception as exc:  # PortAudioError mid-utterance: the speakers went away
-            dev = self.path.output
             raise AudioDeviceError(f"output device {dev.index} '{dev.name}' failed while speaking: {exc}. "
                                    "Reconnect it or choose another with --output-device.") from exc
-
-    @staticmethod
-    def _close_output(stream: Any) -> None:
-        try:
-            stream.stop()  # waits until the buffered speech has been played
+        finally:
             stream.close()
-        except Exception:  # already failed and reported by _write_output
+
+
+def _in_daemon_thread(fn: Callable[[], object]) -> asyncio.Future:
+    """Run ``fn`` in a daemon thread: a session that ends early (q, Ctrl-C) exits at once
+    instead of waiting for a model load nobody needs any more, as the default executor would."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future = loop.create_future()
+
+    def settle(result: object, error: BaseException | None) -> None:
+        if not future.done():
+            future.set_exception(error) if error is not None else future.set_result(result)
+
+    def run() -> None:
+        result, error = None, None
+        try:
+            result = fn()
+        except BaseException as exc:  # handed to whoever awaits the future
+            error = exc
+        try:
+            loop.call_soon_threadsafe(settle, result, error)
+        except RuntimeError:  # the loop has closed: the session ended before it was needed
             pass
+
+    threading.Thread(target=run, name="desktop-warm-up", daemon=True).start()
+    return future
 
 
 def _endpoint(end_silence_s: float) -> Any:

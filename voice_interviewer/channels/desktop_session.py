@@ -11,8 +11,10 @@ the recorder the session failed and the audio received so far is on disk.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import signal
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 from typing import TextIO
@@ -22,6 +24,7 @@ from ..factory import make_grader, make_policy
 from ..interview import Interview
 from ..plan import InterviewSettings
 from ..report import SessionReport
+from ..transcript import Transcript
 from .desktop import AudioPath, DesktopChannel, DesktopOptions
 from .devices import (
     default_indices, format_device_list, import_sounddevice, negotiate_rate, query_devices, resolve_device,
@@ -80,16 +83,27 @@ def run_desktop_session(settings: InterviewSettings, bank: Bank, *, input_device
     path = negotiate_path(sd, input_device, output_device)
     screen = screen or Screen()
     screen.line("Loading the voice and the speech recogniser…")
-    synthesizer = make_synthesizer(VoiceOptions(engine=voice_engine, voice=voice))
-    engine = SpeechEngine.shared()
-    channel = DesktopChannel(sd, path, engine, synthesizer, options, screen, tuple(bank.vocabulary))
-    with SessionStore(data_dir) as store:
-        interview = Interview(bank, settings, channel, make_policy(settings.interviewer),
-                              make_grader(settings.interviewer), recorder=store.recorder())
-        try:
-            report = asyncio.run(_run(interview, channel))
-        except asyncio.CancelledError:  # SIGTERM: the flow has recorded the session as failed
-            raise KeyboardInterrupt from None
+    # Start-up is dominated by model loads: the recogniser loads beside the voice, and the
+    # grader's models (needed only after the first answer) while the first answer is given.
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="desktop-start")
+    try:
+        engine_loading = pool.submit(SpeechEngine.shared)
+        synthesizer = make_synthesizer(VoiceOptions(engine=voice_engine, voice=voice))
+        engine = engine_loading.result()
+        grader = make_grader(settings.interviewer)
+        channel = DesktopChannel(sd, path, engine, synthesizer, options, screen, tuple(bank.vocabulary))
+        with SessionStore(data_dir) as store:
+            interview = Interview(bank, settings, channel, make_policy(settings.interviewer), grader,
+                                  recorder=store.recorder())
+            if interview.questions:
+                first = interview.questions[0]
+                channel.warm_up = partial(grader.coverage, first, [Transcript(first.strong_answer)])
+            try:
+                report = asyncio.run(_run(interview, channel))
+            except asyncio.CancelledError:  # SIGTERM: the flow has recorded the session as failed
+                raise KeyboardInterrupt from None
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
     if report_path and report is not None:
         Path(report_path).write_text(json.dumps(report.to_dict(), indent=2), encoding="utf-8")
     return report
