@@ -24,7 +24,7 @@ import mimetypes
 import os
 import secrets
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -185,7 +185,7 @@ class LiveSession:
     resume_token: str
     started: float
     task: asyncio.Task | None = None
-    links: list[Link] = field(default_factory=list)
+    prepare: asyncio.Task | None = None
 
 
 class InterviewServer:
@@ -213,7 +213,28 @@ class InterviewServer:
             self.engine = await asyncio.to_thread(SpeechEngine.shared)
         synth = await self.synthesizer(self.options.voice_engine)
         await synth.synthesize("Hello.")
-        await asyncio.to_thread(self.grader, "rubric")
+        grader = await asyncio.to_thread(self.grader, "rubric")
+        banks = list(available_banks())
+        if banks:
+            bank = await asyncio.to_thread(self.bank, banks[0])
+            await self._prepare_grader(grader, bank.questions[:1])
+
+    @staticmethod
+    async def _prepare_grader(grader: Any, questions: Any) -> None:
+        """Embed each question's rubric ahead of time, off the event loop.
+
+        The flow asks the grader for coverage on the event loop right after an answer;
+        with the rubric already embedded that call takes milliseconds instead of seconds.
+        """
+        from .transcript import Transcript
+
+        probe = [Transcript("I would start from the requirements and measure the result.")]
+        for q in questions:
+            try:
+                await asyncio.to_thread(grader.coverage, q, probe)
+            except Exception:  # preparation is an optimisation; grading later reports real errors
+                log.exception("could not prepare grading for %s", q.id)
+                return
 
     async def synthesizer(self, engine: str | None) -> Any:
         if engine not in self.synthesizers:
@@ -394,6 +415,7 @@ class InterviewServer:
         self.sessions[interview.session_id] = live
         channel.link = link
         live.task = asyncio.ensure_future(self._run(live))
+        live.prepare = asyncio.ensure_future(self._prepare_grader(interview.grader, interview.questions))
         return live
 
     async def _run(self, live: LiveSession) -> None:
@@ -409,6 +431,8 @@ class InterviewServer:
                                                      f"so far were recorded; start a new session")
         finally:
             limit.cancel()
+            if live.prepare is not None:
+                live.prepare.cancel()
             self.sessions.pop(live.interview.session_id, None)
             link = live.channel.link
             if link is not None and not link.closed:

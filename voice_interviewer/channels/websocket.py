@@ -142,7 +142,6 @@ class _Turn:
     deadline: float | None = None
     paused: bool = False
     committed: list[str] = field(default_factory=list)
-    partial: str = ""
     last_partial_at: float = -1e9
 
 
@@ -163,10 +162,10 @@ class WebsocketChannel:
         self._stop_reason: str | None = None
         self._playback_until = 0.0
         self._replay: list[ServerMessage] = []
-        self._detached = asyncio.Event()
         self._grace_task: asyncio.Task | None = None
         self._timer_task: asyncio.Task | None = None
         self._bucket = (0.0, 0.0)  # (bytes allowed now, at clock time)
+        self._finished = False
 
     # -- connection ----------------------------------------------------------------
 
@@ -178,7 +177,6 @@ class WebsocketChannel:
     async def attach(self, link: Link) -> None:
         """(Re-)attach a connection: announce the session and re-send what the candidate must see."""
         self.link = link
-        self._detached.clear()
         if self._grace_task:
             self._grace_task.cancel()
             self._grace_task = None
@@ -197,7 +195,8 @@ class WebsocketChannel:
         if self.link is not link and self.link is not None:
             return
         self.link = None
-        self._detached.set()
+        if self._finished:
+            return
         if self._turn is not None:
             self._stop_timer(self._turn)
         self._grace_task = asyncio.ensure_future(self._grace())
@@ -388,19 +387,19 @@ class WebsocketChannel:
             await turn.listener.feed(data)
 
     async def _on_event(self, turn: _Turn, event: Any) -> None:
+        """Forward the listener's live text: every commit at once, partials at most every interval."""
         if event.kind == "committed":
             if event.segment is not None and self.recorder is not None:
                 self.recorder.segment_committed(turn.request.turn_id, event.segment)
             turn.committed.append((event.text or "").strip())
-            turn.partial = ""
+            text = " ".join(t for t in turn.committed if t)
         elif event.kind == "partial":
-            turn.partial = (event.text or "").strip()
+            text = (event.text or "").strip()  # the listener's partial is the full text so far
         else:
             return
         now = self.clock()
         if event.kind == "committed" or now - turn.last_partial_at >= self.options.partial_interval_s:
             turn.last_partial_at = now
-            text = " ".join(t for t in (*turn.committed, turn.partial) if t)
             await self._send(PartialMsg(text, turn.request.turn_id))
 
     async def thinking(self) -> None:
@@ -418,6 +417,7 @@ class WebsocketChannel:
         await self._send(msg)
 
     async def close(self, report: "SessionReport | None") -> None:
+        self._finished = True
         status = "stopped" if self._stop_reason else "completed"
         await self._send(ReportMsg(report.to_dict() if report else None, status))
         if self._grace_task is not None:

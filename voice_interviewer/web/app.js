@@ -136,8 +136,8 @@
     };
     ws.onmessage = (e) => (typeof e.data === 'string' ? onMessage(JSON.parse(e.data)) : onAudio(e.data));
     ws.onclose = (e) => {
+      if (st.ended || e.code === 1000) { ui.connection.textContent = 'Session ended'; return; }
       ui.connection.textContent = 'Disconnected';
-      if (st.ended || e.code === 1000) return;
       if (e.code === 1009) showAlert('A message was too large for the server; the connection was closed.');
       if (st.session && st.retries < 10) {
         st.retries += 1;

@@ -1,0 +1,122 @@
+"""A spoken interview in real headless Chromium: fake microphone playing real speech, real server.
+
+Chromium's fake capture device loops a WAV built here from a real recording
+followed by silence longer than the end-of-answer pause, so every answer ends by
+silence exactly as a candidate's would. The browser is the system Chromium;
+nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import UNIT_S
+from tests.integration.test_server_protocol import ServerThread, short_clips, speech_pcm
+from voice_interviewer.server import ServerOptions
+from voice_interviewer.speech.pcm import write_wav
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENS = Path("/tmp/vi-screens")
+
+# Records every text the live caption and the final transcript ever showed (they change quickly).
+RECORD_TRANSCRIPTS = """
+window.__seen = {partial: [], final: []};
+document.addEventListener('DOMContentLoaded', () => {
+  for (const id of ['partial', 'final']) {
+    const node = document.getElementById(id);
+    new MutationObserver(() => { if (node.textContent) window.__seen[id].push(node.textContent); })
+      .observe(node, {childList: true, characterData: true, subtree: true});
+  }
+});
+"""
+
+
+@pytest.fixture(scope="module")
+def browser_server():
+    srv = ServerThread(ServerOptions(port=0, voice_engine="pyttsx3", partial_interval_s=0.5))
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture()
+def mic_wav(tmp_path: Path, speech_clips) -> tuple[Path, str]:
+    """One real clip, then 4.5 s of silence (> the 3 s end-of-answer pause); Chromium loops it."""
+    clip = short_clips(speech_clips, 1)[0]
+    pcm = speech_pcm([clip], 16000, gap_s=0.0, tail_silence_s=4.5)
+    assert np.frombuffer(pcm, dtype="<i2").std() > 100
+    path = tmp_path / "mic.wav"
+    write_wav(path, pcm, 16000)
+    return path, clip["reference"]
+
+
+def test_spoken_interview_in_chromium(browser_server, mic_wav, tmp_path):
+    wav, reference = mic_wav
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing; install the distribution's chromium package")
+    from playwright.sync_api import expect, sync_playwright
+
+    ms = 1000 * UNIT_S
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={wav}", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run",
+            "--autoplay-policy=no-user-gesture-required"])
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 768})
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.add_init_script(RECORD_TRANSCRIPTS)
+            page.goto(f"http://127.0.0.1:{browser_server.port}/")
+            expect(page.locator("#role option")).not_to_have_count(0, timeout=10 * ms)
+            expect(page.locator("#round-list input")).not_to_have_count(0)
+            page.fill("#questions", "2")
+            page.select_option("#follow-ups", "1")
+            page.select_option("#timer", "60")
+            page.select_option("#voice", "pyttsx3")
+            page.get_by_role("button", name="Start the interview").click()
+
+            expect(page.locator("#question-text")).not_to_have_text("…", timeout=20 * ms)
+            expect(page.locator("#progress")).to_contain_text("Question 1 of 2")
+            expect(page.locator("#captions li.question")).to_have_count(1)
+            expect(page.locator("#done")).to_be_enabled(timeout=20 * ms)
+            expect(page.get_by_role("button", name="I'm done Enter")).to_be_visible()
+
+            # The first answer ends by silence; a follow-up comes because read prose misses the rubric.
+            expect(page.locator("#captions li.follow_up")).to_have_count(1, timeout=90 * ms)
+            expect(page.locator("#follow-up")).to_be_visible()
+            expect(page.locator("#feedback-list .fb")).to_have_count(1, timeout=90 * ms)
+            expect(page.locator("#progress")).to_contain_text("Question 2 of 2", timeout=30 * ms)
+            fb = page.locator("#feedback-list .fb").first
+            expect(fb.locator(".points li")).not_to_have_count(0)
+            expect(fb).to_contain_text("Score")
+            expect(fb.locator(".delivery")).to_contain_text("words")
+            screenshot = tmp_path / "interview.png"
+            page.screenshot(path=str(screenshot))
+
+            expect(page.locator("#report")).to_be_visible(timeout=150 * ms)
+            expect(page.locator("#report .overall")).to_contain_text("Overall")
+            expect(page.locator("#report details")).to_have_count(2)
+            report_shot = tmp_path / "report.png"
+            page.screenshot(path=str(report_shot), full_page=True)
+
+            seen = page.evaluate("window.__seen")
+            assert seen["partial"], "no live partial transcript was shown"
+            finals = [t for t in seen["final"] if t != "(nothing was heard)"]
+            assert len(finals) >= 3, seen["final"]
+            spoken = {w.lower() for w in reference.split() if len(w) > 4}
+            assert any(spoken & {w.strip(".,").lower() for w in t.split()} for t in finals), finals
+            assert page.locator("#feedback-list .fb").count() == 2
+            assert not errors, errors
+        finally:
+            browser.close()
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(screenshot, SCREENS / "interview.png")
+    shutil.copy(report_shot, SCREENS / "report.png")
+
