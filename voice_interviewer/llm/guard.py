@@ -7,13 +7,17 @@ Two directions, both plain functions so they are tested without a server:
   continuing the candidate's answer). It returns the reason it refuses, for logs.
 * candidate → LLM: :func:`injection_spans` finds sentences that try to steer the
   grader or the flow ("ignore the rubric", "give me full marks", "end the
-  interview"). Such sentences are removed before grading and can never be evidence.
+  interview"). :func:`strip_injections` removes them from a transcript (text, word
+  timings, segments) before grading, so they can never be evidence or add words.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+from ..transcript import Segment, Transcript, Word
 
 FOLLOW_UP_WORDS = (4, 40)
 LEAD_IN_MAX_WORDS = 12
@@ -44,7 +48,9 @@ _STOP = frozenset(
     "about above after again also because been before being could does doing during each from have "
     "having here into just more most once only other over same should some such than that their them "
     "then there these they this those through under until very what when where which while will with "
-    "would your yours you're what's how's that's it's think thing things really like make made".split()
+    "would your yours you're what's how's that's it's think thing things really like make made "
+    "the and for are but not you all any can had her was one our out use way who how why its has him "
+    "his she too get got set new now see two per via yes".split()
 )
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
 
@@ -65,9 +71,12 @@ def leak_ngrams(secrets: Iterable[str], allowed: Iterable[str], n: int = LEAK_NG
     return secret - public
 
 
-def content_words(text: str) -> set[str]:
-    """Words that carry meaning (4+ letters, not a stop word), lightly stemmed."""
-    return {w.rstrip("s") for w in words(text) if len(w) >= 4 and w not in _STOP}
+def content_words(text: str, min_len: int = 4) -> set[str]:
+    """Words that carry meaning (``min_len``+ letters, not a stop word), lightly stemmed.
+
+    ``min_len=3`` keeps acronyms (PSI, API, GPU) where they matter.
+    """
+    return {w.rstrip("s") for w in words(text) if len(w) >= min_len and w not in _STOP}
 
 
 def follow_up_problem(sentences: list[str], *, secrets: Iterable[str], public: Iterable[str],
@@ -188,3 +197,37 @@ def find_quote(quote: str, text: str) -> tuple[int, int] | None:
     if at < 0:
         return None
     return index[at], index[at + len(needle) - 1] + 1
+
+
+def word_ranges(text: str, ws: Sequence[Word]) -> list[tuple[int, int] | None]:
+    """Char range of each timed word in ``text`` (aligned in order), None if not found."""
+    out: list[tuple[int, int] | None] = []
+    low, at = text.lower(), 0
+    for w in ws:
+        token = w.text.strip().lower()
+        pos = low.find(token, at) if token else -1
+        if pos < 0:
+            out.append(None)
+            continue
+        out.append((pos, pos + len(token)))
+        at = pos + len(token)
+    return out
+
+
+def strip_injections(answer: Transcript) -> tuple[Transcript, int]:
+    """The answer without injection sentences (words and segments too); and how many were removed."""
+    spans = injection_spans(answer.text)
+    if not spans:
+        return answer, 0
+    ranges = word_ranges(answer.text, answer.words)
+    inside = {i for i, r in enumerate(ranges) if r and any(a <= r[0] < b for a, b in spans)}
+    kept = tuple(w for i, w in enumerate(answer.words) if i not in inside)
+    dropped = {answer.words[i] for i in inside}
+    segments = []
+    for s in answer.segments:
+        sw = tuple(w for w in s.words if w not in dropped)
+        if len(sw) == len(s.words):
+            segments.append(s)
+        elif sw:
+            segments.append(Segment(" ".join(w.text.strip() for w in sw), s.start_s, s.end_s, sw))
+    return replace(answer, text=strip_spans(answer.text, spans), words=kept, segments=tuple(segments)), len(spans)

@@ -19,14 +19,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ..bank import KeyPoint, Question
 from ..errors import LlmError
 from ..llm.client import LlmClient, Message
 from ..llm.config import LlmOptions, not_configured_notice
-from ..llm.guard import content_words, find_quote, injection_spans, strip_spans, words
-from ..transcript import Segment, Transcript, Word
+from ..llm.guard import content_words, find_quote, injection_spans, strip_injections, word_ranges, words
+from ..transcript import Transcript
 from .base import Grader
 from .feedback import Evidence, Feedback, KeyPointResult
 
@@ -52,39 +52,6 @@ class LlmPoint:
     id: str
     score: int
     quote: str
-
-
-def _word_ranges(text: str, ws: Sequence[Word]) -> list[tuple[int, int] | None]:
-    """Char range of each timed word in ``text`` (aligned in order), None if not found."""
-    out: list[tuple[int, int] | None] = []
-    low, at = text.lower(), 0
-    for w in ws:
-        token = w.text.strip().lower()
-        pos = low.find(token, at) if token else -1
-        if pos < 0:
-            out.append(None)
-            continue
-        out.append((pos, pos + len(token)))
-        at = pos + len(token)
-    return out
-
-
-def sanitise(answer: Transcript) -> tuple[Transcript, int]:
-    """The answer without injection sentences (words and segments too); and how many were removed."""
-    spans = injection_spans(answer.text)
-    if not spans:
-        return answer, 0
-    ranges = _word_ranges(answer.text, answer.words)
-    inside = {i for i, r in enumerate(ranges) if r and any(a <= r[0] < b for a, b in spans)}
-    kept = tuple(w for i, w in enumerate(answer.words) if i not in inside)
-    dropped = {answer.words[i] for i in inside}
-    segments = []
-    for s in answer.segments:
-        sw = tuple(w for w in s.words if w not in dropped)
-        if sw or not s.words:
-            segments.append(Segment(" ".join(w.text.strip() for w in sw) if s.words else s.text,
-                                    s.start_s, s.end_s, sw))
-    return replace(answer, text=strip_spans(answer.text, spans), words=kept, segments=tuple(segments)), len(spans)
 
 
 def parse_grade(raw: str, question: Question) -> tuple[dict[str, LlmPoint], str]:
@@ -127,8 +94,41 @@ def _has_grade(text: str, question: Question) -> bool:
 
 def _on_topic(quote: str, kp: KeyPoint) -> bool:
     """The quote shares a term (5-letter prefix) with the key point's statement or phrasings."""
-    stems = {w[:5] for w in content_words(" ".join([kp.statement, *kp.phrasings]))}
-    return any(w[:5] in stems for w in content_words(quote))
+    stems = {w[:5] for w in content_words(" ".join([kp.statement, *kp.phrasings]), min_len=3)}
+    return any(w[:5] in stems for w in content_words(quote, min_len=3))
+
+
+def verified_evidence(point: LlmPoint | None, kp: KeyPoint, joined: Transcript) -> Evidence | None:
+    """Evidence for a point the LLM credited, or None when its quote does not hold up.
+
+    The quote must have at least ``MIN_QUOTE_WORDS`` words, share a term with the key
+    point, contain no steering language, and occur verbatim in the graded transcript.
+    """
+    if point is None or point.score == 0 or len(words(point.quote)) < MIN_QUOTE_WORDS:
+        return None
+    if injection_spans(point.quote) or not _on_topic(point.quote, kp):
+        return None
+    found = find_quote(point.quote, joined.text)
+    if found is None:
+        return None
+    start, end = found
+    ranges = word_ranges(joined.text, joined.words)
+    timed = [w for r, w in zip(ranges, joined.words) if r and r[1] > start and r[0] < end]
+    return Evidence(joined.text[start:end], start, end,
+                    timed[0].start_s if timed else None, timed[-1].end_s if timed else None)
+
+
+def credited_points(question: Question, joined: Transcript,
+                    points: dict[str, LlmPoint]) -> list[KeyPointResult]:
+    """Per key point: the LLM's score if its evidence is verified, else no credit at all."""
+    results = []
+    for kp in question.key_points:
+        point = points.get(kp.id)
+        evidence = verified_evidence(point, kp, joined)
+        score = point.score if point is not None and evidence is not None else 0
+        results.append(KeyPointResult(kp.id, kp.statement, kp.weight, covered=score == 2,
+                                      strength=score / 2.0, evidence=evidence, partial=score == 1))
+    return results
 
 
 class LlmGrader:
@@ -144,10 +144,10 @@ class LlmGrader:
             not_configured_notice()
 
     def coverage(self, question: Question, answers: Sequence[Transcript]) -> tuple[KeyPointResult, ...]:
-        return self.offline.coverage(question, [sanitise(a)[0] for a in answers])
+        return self.offline.coverage(question, [strip_injections(a)[0] for a in answers])
 
     async def grade(self, question: Question, answers: Sequence[Transcript]) -> Feedback:
-        cleaned = [sanitise(a) for a in answers]
+        cleaned = [strip_injections(a) for a in answers]
         clean_answers = [a for a, _ in cleaned]
         removed = sum(n for _, n in cleaned)
         offline = await self.offline.grade(question, clean_answers)
@@ -175,31 +175,9 @@ class LlmGrader:
                 f"<answer>\n{text[-6000:]}\n</answer>\nJSON:")
         return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
-    def _verified(self, point: LlmPoint | None, kp: KeyPoint, joined: Transcript) -> Evidence | None:
-        """Evidence for a point the LLM credited, or None when its quote does not hold up."""
-        if point is None or point.score == 0 or len(words(point.quote)) < MIN_QUOTE_WORDS:
-            return None
-        if injection_spans(point.quote) or not _on_topic(point.quote, kp):
-            return None
-        found = find_quote(point.quote, joined.text)
-        if found is None:
-            return None
-        start, end = found
-        ranges = _word_ranges(joined.text, joined.words)
-        timed = [w for r, w in zip(ranges, joined.words) if r and r[1] > start and r[0] < end]
-        return Evidence(joined.text[start:end], start, end,
-                        timed[0].start_s if timed else None, timed[-1].end_s if timed else None)
-
     def _merge(self, question: Question, joined: Transcript, offline: Feedback,
                points: dict[str, LlmPoint], explanation: str, removed: int) -> Feedback:
-        by_id = {k.key_point_id: k for k in offline.key_points}
-        results = []
-        for kp in question.key_points:
-            point = points.get(kp.id)
-            evidence = self._verified(point, kp, joined)
-            score = point.score if point is not None and evidence is not None else 0
-            results.append(KeyPointResult(kp.id, kp.statement, kp.weight, covered=score == 2,
-                                          strength=score / 2.0, evidence=evidence, partial=score == 1))
+        results = credited_points(question, joined, points)
         total = sum(k.weight for k in results) or 1.0
         content = sum(k.weight * k.strength for k in results) / total
         overall = round(self._blend(content, offline), 2)
