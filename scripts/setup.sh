@@ -11,7 +11,7 @@ want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
 
 apt_packages=(espeak-ng libespeak-ng1 libportaudio2 python3-venv)
-[ $want_test = 1 ] && apt_packages+=(chromium pulseaudio pulseaudio-utils build-essential cmake)
+[ $want_test = 1 ] && apt_packages+=(chromium pulseaudio pulseaudio-utils libasound2-plugins build-essential cmake)
 
 missing=()
 for p in "${apt_packages[@]}"; do
