@@ -8,7 +8,10 @@ import pytest
 
 from voice_interviewer import protocol as p
 from voice_interviewer.channels.websocket import TurnLatency
-from voice_interviewer.errors import ProtocolError
+from voice_interviewer.errors import ConfigError, ProtocolError
+from voice_interviewer.server import ServerOptions, is_loopback_host, origin_ok, token_ok
+from websockets.datastructures import Headers
+from websockets.http11 import Request
 
 
 def start(**over):
@@ -146,3 +149,37 @@ def test_turn_latency_stages_from_injected_clock():
     now[0] = 100.45
     assert lat.first_audio() == {"finish": 250.0, "decide": 150.0, "synth": 50.0, "total": 450.0}
     assert lat.first_audio() is None  # reported once per turn
+
+
+def request(path: str = "/ws", **headers: str) -> Request:
+    return Request(path, Headers({"Host": "127.0.0.1:8765", **{k.replace("_", "-"): v for k, v in headers.items()}}))
+
+
+def test_origin_must_be_the_servers_own_page():
+    assert origin_ok(request())  # scripts send no Origin
+    assert origin_ok(request(Origin="http://127.0.0.1:8765"))
+    for foreign in ("http://evil.example", "http://127.0.0.1:9999", "null", "file://", "http://127.0.0.1:8765.evil"):
+        assert not origin_ok(request(Origin=foreign)), foreign
+
+
+def test_token_checks():
+    opts = ServerOptions(token="s" * 24)
+    assert token_ok(opts, request(f"/ws?token={'s' * 24}"))
+    assert token_ok(opts, request("/api/banks", Authorization=f"Bearer {'s' * 24}"))
+    assert not token_ok(opts, request("/ws"))
+    assert not token_ok(opts, request("/ws?token=wrong"))
+    assert token_ok(ServerOptions(), request("/ws"))
+
+
+def test_non_loopback_bind_gets_a_token_and_limits_are_checked():
+    assert is_loopback_host("127.0.0.1") and is_loopback_host("::1") and is_loopback_host("localhost")
+    assert not is_loopback_host("0.0.0.0") and not is_loopback_host("192.168.1.4") and not is_loopback_host("")
+    assert ServerOptions().validate().token is None
+    generated = ServerOptions(host="0.0.0.0").validate().token
+    assert generated and len(generated) >= 16
+    with pytest.raises(ConfigError, match="at least 16"):
+        ServerOptions(token="short").validate()
+    with pytest.raises(ConfigError, match="max_frame_bytes"):
+        ServerOptions(max_frame_bytes=300_000).validate()
+    with pytest.raises(ConfigError, match="port"):
+        ServerOptions(port=70000).validate()

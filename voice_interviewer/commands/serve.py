@@ -28,7 +28,7 @@ def options_from_args(args: argparse.Namespace):
     minutes = args.max_session_minutes
     return ServerOptions.from_env(host=args.host, port=args.port, token=args.token,
                                   voice_engine=args.voice_engine, max_sessions=args.max_sessions,
-                                  max_session_s=minutes * 60 if minutes is not None else None).validate()
+                                  max_session_s=minutes * 60 if minutes is not None else None)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
