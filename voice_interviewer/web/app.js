@@ -359,6 +359,7 @@
   function onKey(e) {
     if (!st.listening || e.target.closest('input, select, textarea') || e.ctrlKey || e.metaKey || e.altKey) return;
     const key = e.key.toLowerCase();
+    if (e.target.closest('button') && (key === 'enter' || key === ' ')) return; // the focused button acts
     const map = { enter: ui.done, ' ': ui.done, s: ui.skip, r: ui.reveal, p: ui.pause };
     const button = map[key];
     if (button && !button.disabled) { e.preventDefault(); button.click(); }
