@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -89,34 +90,38 @@ async def session(url: str, answer: bytes, turns: int, voice: str | None) -> lis
                                   "voice_engine": voice}))
         sent_end: float | None = None
         pending: dict | None = None
-        while True:
-            data = await ws.recv()
-            now = time.perf_counter()
-            if isinstance(data, bytes):
-                if sent_end is not None and pending is not None:
-                    results.append({"client_ms": (now - sent_end) * 1000, **(pending.get("latency_ms") or {})})
-                    sent_end = None
-                    if len(results) >= turns:
-                        await ws.send(json.dumps({"type": "stop"}))
-                continue
-            msg = json.loads(data)
-            if msg["type"] == "say":
-                pending = msg
-            elif msg["type"] == "listening" and not msg.get("paused"):
-                if len(results) >= turns:
-                    await ws.send(json.dumps({"type": "stop"}))
+        stopping = False
+        try:
+            while True:
+                data = await ws.recv()
+                now = time.perf_counter()
+                if isinstance(data, bytes):
+                    if sent_end is not None and pending is not None:
+                        results.append({"client_ms": (now - sent_end) * 1000, **(pending.get("latency_ms") or {})})
+                        sent_end = None
                     continue
-                step = int(RATE_HZ * FRAME_S) * 2
-                t0 = time.perf_counter()
-                for i in range(0, len(answer), step):
-                    await ws.send(answer[i:i + step])
-                    await asyncio.sleep(max(0.0, t0 + (i + step) / 2 / RATE_HZ - time.perf_counter()))
-                await ws.send(json.dumps({"type": "end_answer"}))
-                sent_end = time.perf_counter()
-            elif msg["type"] == "report":
-                return results
-            elif msg["type"] == "error":
-                print(f"  server error: {msg['code']}: {msg['message']}", file=sys.stderr)
+                msg = json.loads(data)
+                if msg["type"] == "say":
+                    pending = msg
+                elif msg["type"] == "listening" and not msg.get("paused"):
+                    if len(results) >= turns:
+                        if not stopping:
+                            stopping = True
+                            await ws.send(json.dumps({"type": "stop"}))
+                        continue
+                    step = int(RATE_HZ * FRAME_S) * 2
+                    t0 = time.perf_counter()
+                    for i in range(0, len(answer), step):
+                        await ws.send(answer[i:i + step])
+                        await asyncio.sleep(max(0.0, t0 + (i + step) / 2 / RATE_HZ - time.perf_counter()))
+                    await ws.send(json.dumps({"type": "end_answer"}))
+                    sent_end = time.perf_counter()
+                elif msg["type"] == "report":
+                    return results
+                elif msg["type"] == "error":
+                    print(f"  server error: {msg['code']}: {msg['message']}", file=sys.stderr)
+        except ConnectionClosed:
+            return results
 
 
 def pct(values: list[float], q: float) -> float:
