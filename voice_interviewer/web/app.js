@@ -47,6 +47,7 @@
     showAlert.timer = setTimeout(() => { ui.alert.hidden = true; }, 8000);
   }
   function setState(text, kind) {
+    if (ui.state.textContent === text && ui.state.dataset.kind === (kind || '')) return; // no repeat announcements
     ui.state.textContent = text;
     ui.state.dataset.kind = kind || '';
   }
