@@ -73,7 +73,9 @@ def llama_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = open(log_path, "wb")  # a file, not a pipe: the server logs more than a pipe buffer holds
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf[0]), "--model_alias", "smollm2",
-         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "2"],
+         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048",
+         # one thread: on a small shared machine, spinning worker threads slow generation ~7x
+         "--n_threads", "1", "--n_threads_batch", "1"],
         stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}/v1"
