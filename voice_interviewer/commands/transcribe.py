@@ -34,25 +34,28 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _transcribe(args: argparse.Namespace) -> int:
     from ..errors import AudioError
-    from ..speech.engine import SpeechEngine, TranscriberOptions
-    from ..speech.listener import transcribe_file
+    from ..speech.audio_io import decode_file
+    from ..speech.engine import SAMPLE_RATE, SpeechEngine, TranscriberOptions
+    from ..speech.listener import transcribe_audio
     from ..speech.streaming import StreamOptions
 
     missing = [f for f in args.files if not Path(f).is_file()]
-    if missing:  # before the model loads: a typo should not cost seconds
+    if missing:  # before anything loads: a typo should not cost seconds
         raise AudioError(f"audio file(s) not found: {', '.join(missing)}; check the path(s)")
-    engine = SpeechEngine.load(TranscriberOptions(model=args.model))
     stream = replace(StreamOptions(), prime_prompt=not args.no_prompt, live_partials=args.realtime)
     terms = [t.strip() for t in args.terms.split(",") if t.strip()]
+    engine: SpeechEngine | None = None
     failed = 0
     for path in args.files:
         try:
-            transcript = asyncio.run(transcribe_file(engine, path, prompt_terms=terms,
-                                                     realtime=args.realtime, stream=stream))
-        except AudioError as exc:
+            audio = decode_file(path, SAMPLE_RATE)
+        except AudioError as exc:  # report it and go on with the other files
             failed += 1
             print(f"voice-interviewer: error: {exc}", file=sys.stderr)
             continue
+        engine = engine or SpeechEngine.load(TranscriberOptions(model=args.model))
+        transcript = asyncio.run(transcribe_audio(engine, audio, prompt_terms=terms, realtime=args.realtime,
+                                                  stream=stream))
         if args.json:
             print(json.dumps({"file": path, **transcript.to_dict()}, ensure_ascii=False))
         elif len(args.files) > 1:

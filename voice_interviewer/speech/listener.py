@@ -35,7 +35,8 @@ from .streaming import (SAMPLE_RATE, StreamOptions, TailBuffer, TailJob, agreed_
 from .vad import WINDOW_S, StreamingVad
 from .vocabulary import build_prompt
 
-__all__ = ["AnswerListener", "EndpointOptions", "ListenerEvent", "StreamOptions", "transcribe_file"]
+__all__ = ["AnswerListener", "EndpointOptions", "ListenerEvent", "StreamOptions", "replay", "transcribe_audio",
+           "transcribe_file"]
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ class AnswerListener:
         self._hyp: _Hypothesis | None = None
         self._partial_due = False
         self._last_partial_at_s = 0.0
+        self._decode_wall_s = 0.0  # recent wall time of one decode (smoothed), sets the partial pace
         self._received_samples = 0
         self._level = -120.0
         self._wake = asyncio.Event()
@@ -173,14 +175,21 @@ class AnswerListener:
                 if self._ended_future is not None and not self._ended_future.done():
                     self._ended_future.set_result(update.ended)
                 return
-        if self._tail.speech_s == 0:  # nothing said since the last commit: keep only a short lead-in
+        if self._tail.speech_s == 0 or not ep.started:  # nothing said yet: keep only a short lead-in
             self._tail.drop_before(ep.audio_s - self.stream.lead_silence_s, new_generation=False)
-        elif (ep.audio_s - self._last_partial_at_s >= self.stream.partial_interval_s
-              and (self.stream.live_partials or self._tail.duration_s
-                   >= self.stream.agreement_after_s - self.stream.partial_interval_s)):
+            self._tail.speech_s = 0.0
+        elif self._partial_wanted(ep.audio_s):
             self._last_partial_at_s = ep.audio_s
             self._partial_due = True
             self._kick()
+
+    def _partial_wanted(self, now_s: float) -> bool:
+        """About once a second of audio, but never more than half the time on a slow machine."""
+        o = self.stream
+        every_s = max(o.partial_interval_s, 2.0 * self._decode_wall_s)
+        if now_s - self._last_partial_at_s < every_s:
+            return False
+        return o.live_partials or self._tail.duration_s >= o.agreement_after_s - every_s
 
     def _commit_pause(self) -> None:
         """A pause after speech: the tail up to (nearly) now becomes a job; silence stays behind."""
@@ -221,7 +230,11 @@ class AnswerListener:
     async def _decode(self, audio: np.ndarray) -> tuple[Word, ...]:
         prompt = build_prompt(self.prompt_terms, self.committed_text, prime=self.stream.prime_prompt,
                               context_chars=self.stream.context_chars)
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
         decoded = await self.engine.decode_async(audio, prompt)
+        took = loop.time() - t0
+        self._decode_wall_s = took if not self.decodes else 0.7 * self._decode_wall_s + 0.3 * took
         self.decodes += 1
         self.model_audio_s += decoded.audio_s
         if self._finishing:
@@ -310,8 +323,10 @@ class AnswerListener:
         if self._error is not None:
             raise self._error
         words = tuple(w for s in self._segments for w in s.words)
-        return Transcript(self.committed_text, words, tuple(self._segments), self.audio_s,
-                          self._endpointer.speech_start_s)
+        start = self._endpointer.speech_start_s
+        if words:  # Silero confirms an onset a little late; the first word's timing is the better bound
+            start = words[0].start_s if start is None else min(start, words[0].start_s)
+        return Transcript(self.committed_text, words, tuple(self._segments), self.audio_s, start)
 
     async def _ingest_tail_end(self) -> None:
         """The resampler's last samples; the VAD sees them so a final word counts as speech."""
@@ -333,32 +348,50 @@ class AnswerListener:
             log.exception("listener event handler failed for %s", event.kind)
 
 
-async def transcribe_file(engine: SpeechEngine, path, *, prompt_terms: Sequence[str] = (),
-                          realtime: bool = False, stream: StreamOptions = StreamOptions(),
-                          frame_s: float = 0.05,
-                          on_event: Callable[[ListenerEvent], Awaitable[None]] | None = None) -> Transcript:
-    """Transcribe a recording through exactly the live path: decoded, then fed frame by frame.
+async def replay(listener: AnswerListener, audio: np.ndarray, *, realtime: bool = False,
+                 frame_s: float = 0.05) -> None:
+    """Feed float audio at ``listener.sample_rate`` as a live client would, frame by frame.
 
-    With ``realtime`` the frames arrive at the pace of speech. Otherwise they arrive
-    as fast as the model keeps up: after each frame the replay waits for the decodes
-    that frame scheduled, so the result (and the CPU spent) is what a live stream on
-    this machine would get, minus the waiting.
+    With ``realtime`` the frames arrive at the pace of speech. Otherwise as fast as the
+    model keeps up: after each frame the replay waits for the decodes that frame
+    scheduled, so the outcome (and the CPU spent) is what a live stream on this machine
+    would get, minus the waiting. Stops early once the listener ends the answer.
     """
-    from .audio_io import decode_file
-
-    audio = decode_file(path, SAMPLE_RATE)
-    listener = AnswerListener(engine, sample_rate=SAMPLE_RATE, timer_s=math.inf,
-                              endpoint=EndpointOptions(end_silence_s=math.inf), prompt_terms=prompt_terms,
-                              on_event=on_event, stream=stream)
-    step = max(1, int(frame_s * SAMPLE_RATE))
+    rate = listener.sample_rate
+    step = max(1, int(frame_s * rate))
     loop = asyncio.get_running_loop()
     t0 = loop.time()
     for i in range(0, len(audio), step):
         await listener.feed(float_to_pcm16(audio[i:i + step]))
+        if listener.ended:
+            return
         if realtime:
-            delay = t0 + (i + step) / SAMPLE_RATE - loop.time()
+            delay = t0 + (i + step) / rate - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
         else:
             await listener.idle()
+
+
+async def transcribe_audio(engine: SpeechEngine, audio: np.ndarray, *, prompt_terms: Sequence[str] = (),
+                           realtime: bool = False, stream: StreamOptions = StreamOptions(),
+                           on_event: Callable[[ListenerEvent], Awaitable[None]] | None = None) -> Transcript:
+    """Transcribe 16 kHz mono float audio as one answer through the live path (see :func:`replay`).
+
+    The whole recording is the answer: silence never ends it.
+    """
+    listener = AnswerListener(engine, sample_rate=SAMPLE_RATE, timer_s=math.inf,
+                              endpoint=EndpointOptions(end_silence_s=math.inf), prompt_terms=prompt_terms,
+                              on_event=on_event, stream=stream)
+    await replay(listener, audio, realtime=realtime)
     return await listener.finish()
+
+
+async def transcribe_file(engine: SpeechEngine, path, *, prompt_terms: Sequence[str] = (),
+                          realtime: bool = False, stream: StreamOptions = StreamOptions(),
+                          on_event: Callable[[ListenerEvent], Awaitable[None]] | None = None) -> Transcript:
+    """Transcribe a recording through exactly the live path: decoded, then replayed frame by frame."""
+    from .audio_io import decode_file
+
+    return await transcribe_audio(engine, decode_file(path, SAMPLE_RATE), prompt_terms=prompt_terms,
+                                  realtime=realtime, stream=stream, on_event=on_event)
