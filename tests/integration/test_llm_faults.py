@@ -21,6 +21,8 @@ from voice_interviewer.interviewer.llm import LlmInterviewer
 from voice_interviewer.interviewer.rubric import RubricInterviewer
 from voice_interviewer.llm.config import LlmOptions
 from voice_interviewer.scoring.feedback import KeyPointResult
+from voice_interviewer.scoring.grader import OfflineGrader
+from voice_interviewer.scoring.llm import LlmGrader
 from voice_interviewer.transcript import Transcript
 
 pytestmark = pytest.mark.slow
@@ -106,3 +108,32 @@ def test_follow_up_falls_back_to_the_rubric_within_budget(repo_root, handler, ex
     assert decision.text == rubric.text and decision.key_point_id == rubric.key_point_id
     assert outcome.source == "rubric" and expect in outcome.reason
     assert took_s < BUDGET_S + 1.0 * UNIT_S
+
+
+@pytest.fixture(scope="module")
+def offline() -> OfflineGrader:
+    return OfflineGrader()
+
+
+@pytest.mark.parametrize("handler", [_hang, _http_500, _malformed_stream], ids=["hung", "http-500", "malformed"])
+def test_grade_falls_back_to_the_offline_grade_within_budget(repo_root, offline, handler) -> None:
+    question = _question(repo_root)
+    answers = [Transcript(ANSWER)]
+    expected = asyncio.run(offline.grade(question, answers))
+
+    async def run():
+        server = await asyncio.start_server(handler, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            grader = LlmGrader(offline, LlmOptions(base_url=f"http://127.0.0.1:{port}/v1", model="any",
+                                                   grade_budget_s=BUDGET_S))
+            started = time.perf_counter()
+            feedback = await grader.grade(question, answers)
+            return feedback, time.perf_counter() - started, grader.last_problem
+        finally:
+            server.close()
+
+    feedback, took_s, problem = asyncio.run(run())
+    assert feedback == expected and feedback.grader == "offline"
+    assert problem
+    assert took_s < BUDGET_S + 5.0 * UNIT_S  # the offline grade itself runs first, on a shared CPU
