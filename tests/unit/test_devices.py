@@ -129,3 +129,24 @@ def test_status_line_fits_the_width_and_keeps_the_newest_words():
     assert line.startswith("[  1:16]") and line.endswith("nine ten")
     assert "PAUSED" in render_status(10, None, "", 80, paused=True)
     assert format_clock(0.2) == "0:01" and format_clock(-3) == "0:00"
+
+
+def test_missing_portaudio_library_is_a_clear_error(monkeypatch):
+    """sounddevice raises OSError at import when libportaudio is absent; that cannot be arranged
+    in a process that already loaded it, so the import itself is made to fail that way."""
+    import builtins
+    import sys
+
+    from voice_interviewer.channels.devices import import_sounddevice
+
+    real_import = builtins.__import__
+
+    def no_portaudio(name, *args, **kwargs):
+        if name == "sounddevice":
+            raise OSError("PortAudio library not found")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.delitem(sys.modules, "sounddevice", raising=False)
+    monkeypatch.setattr(builtins, "__import__", no_portaudio)
+    with pytest.raises(AudioDeviceError, match=r"PortAudio is not installed .*libportaudio2.*--text"):
+        import_sounddevice()

@@ -56,8 +56,8 @@ class DesktopOptions:
 
     ``warm_up`` (a constructor argument) is slow start-up work, such as loading the
     grader's models, that must be done before the first grade. It runs in a thread
-    while the first answer is given (when the CPU is least busy: the question has been
-    synthesised and the candidate is talking) and :meth:`thinking` waits for it.
+    from :meth:`open` on, while the first question is asked and answered, and
+    :meth:`thinking` waits for it.
     """
 
     end_silence_s: float = 3.0
@@ -161,6 +161,9 @@ class DesktopChannel:
     async def open(self, session: SessionInfo, recorder: Recorder) -> None:
         self.recorder = recorder
         self.synth.prepare(session.texts_to_prepare())
+        if self.warm_up is not None:
+            self._warming = _in_daemon_thread(self.warm_up)
+            self.warm_up = None
         p = self.path
         self.screen.line(f"Mock interview: {session.role_title} — {len(session.questions)} question(s), "
                          f"interviewer: {session.interviewer}. Session {session.session_id}.")
@@ -204,9 +207,6 @@ class DesktopChannel:
         self._drop_queued(keep_keys=("skip", "reveal", "quit"))
         self.screen.line(f"[listening — up to {request.timer_s:.0f} s; "
                          f"{'press Enter when done' if self._keys else 'pause to finish'}]")
-        if self.warm_up is not None:
-            self._warming = _in_daemon_thread(self.warm_up)
-            self.warm_up = None
         paused = False
         last_draw = 0.0
         self._listening.set()
@@ -326,8 +326,12 @@ def _in_daemon_thread(fn: Callable[[], object]) -> asyncio.Future:
     future: asyncio.Future = loop.create_future()
 
     def settle(result: object, error: BaseException | None) -> None:
-        if not future.done():
-            future.set_exception(error) if error is not None else future.set_result(result)
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
 
     def run() -> None:
         result, error = None, None

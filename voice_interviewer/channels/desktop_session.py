@@ -84,7 +84,7 @@ def run_desktop_session(settings: InterviewSettings, bank: Bank, *, input_device
     screen = screen or Screen()
     screen.line("Loading the voice and the speech recogniser…")
     # Start-up is dominated by model loads: the recogniser loads beside the voice, and the
-    # grader's models (needed only after the first answer) while the first answer is given.
+    # grader's models (needed only after the first answer) while the first question is asked.
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="desktop-start")
     try:
         engine_loading = pool.submit(SpeechEngine.shared)
