@@ -48,7 +48,7 @@ class ContentOptions:
         short_answer_words: Content words below which the content score is scaled down.
         min_unit_words: Content words a unit needs before its similarity counts in full.
         exclusivity: How much a unit's lead for its best key point lowers its similarity to the others.
-        explaining_words: Content words next to a named term that, with some semantic support, explain it.
+        explaining_words: Other content words in the sentence of a named term that count as explaining it.
         evidence_min_strength: Below this strength no evidence span is reported (it would mislead).
     """
 
@@ -64,9 +64,9 @@ class ContentOptions:
     explained_sem: float = 0.35
     short_answer_words: int = 15
     min_unit_words: int = 5
-    exclusivity: float = 0.5
+    exclusivity: float = 0.3
     evidence_min_strength: float = 0.25
-    explaining_words: int = 3
+    explaining_words: int = 4
 
 
 @dataclass
@@ -79,6 +79,7 @@ class Analysis:
     units: list[Span]
     unit_texts: list[str]
     content_idx: list[int] = field(default_factory=list)  # token indices of content words
+    sentence_of: list[int] = field(default_factory=list)  # sentence number of each token
 
     @property
     def content_words(self) -> int:
@@ -114,7 +115,11 @@ def analyse(text: str, options: ContentOptions = ContentOptions()) -> Analysis:
             for w in windows(spoken, options.window_words, options.window_stride):
                 add(w)
     content_idx = [i for i, t in enumerate(tokens) if not fillers[i] and is_content(t)]
-    return Analysis(text, tokens, fillers, units, unit_texts, content_idx)
+    sentence_of = [0] * len(tokens)
+    for n, sent in enumerate(sentences(text, tokens)):
+        for t in sent.tokens:
+            sentence_of[index[t.start]] = n
+    return Analysis(text, tokens, fillers, units, unit_texts, content_idx, sentence_of)
 
 
 def _stems(text: str) -> list[str]:
@@ -144,6 +149,7 @@ def _lexical(phrase: list[str], a: Analysis, question_stems: set[str], slack: in
     wanted = set(phrase)
     span_len = len(phrase) + slack
     stems = [a.tokens[i].stem for i in a.content_idx]
+    sent = [a.sentence_of[i] for i in a.content_idx]
     best = (0.0, -1, -1)
     for p, s in enumerate(stems):
         if s not in wanted:
@@ -151,10 +157,14 @@ def _lexical(phrase: list[str], a: Analysis, question_stems: set[str], slack: in
         found: set[str] = set()
         last = p
         for q in range(p, min(len(stems), p + span_len)):
+            if sent[q] != sent[p]:
+                break
             if stems[q] in wanted and stems[q] not in found:
                 found.add(stems[q])
                 last = q
         score = sum(weights[x] for x in found) / total
+        if len(found) == 1 and len(phrase) > 1:
+            score *= 0.5  # one word of a phrase ("new" of "new customer segment") is weak evidence
         if score > best[0]:
             best = (score, a.content_idx[p], a.content_idx[last])
     return best
@@ -257,22 +267,22 @@ class ContentScorer:
     def _combine(self, kp: KeyPoint, a: Analysis, transcript: Transcript, sem: float, best_u: int,
                  question_stems: set[str], ranges: list[tuple[int, int]] | None) -> KeyPointResult:
         o = self.options
-        lex, lex_a, lex_b, lex_len = 0.0, -1, -1, 0
+        lex, lex_a, lex_b, lex_terms = 0.0, -1, -1, set()
         for phrase in kp.phrasings:
             stems = _stems(phrase)
             score, i, j = _lexical(stems, a, question_stems, o.lexical_slack_words, o.echo_word_weight)
-            if score > lex or (score == lex and score > 0 and len(stems) > lex_len):
-                lex, lex_a, lex_b, lex_len = score, i, j, len(stems)
+            if score > lex or (score == lex and score > 0 and len(stems) > len(lex_terms)):
+                lex, lex_a, lex_b, lex_terms = score, i, j, set(stems)
         st_stems = [s for s in _stems(kp.statement) if s not in question_stems]
         st_score, si, sj = _lexical(st_stems, a, question_stems, len(st_stems) + 4, o.echo_word_weight)
         st_lex = float(np.clip((st_score - 0.25) / 0.5, 0.0, 1.0)) * 0.8
         if st_lex > lex:
-            lex, lex_a, lex_b, lex_len = st_lex, si, sj, len(st_stems)
+            lex, lex_a, lex_b, lex_terms = st_lex, si, sj, set(st_stems)
+        lex_len = len(lex_terms)
         strength = 1.0 - (1.0 - 0.85 * lex) * (1.0 - sem)
         named = lex >= 0.99 or (lex >= 0.6 and lex_len <= 2)
         explained = sem >= o.explained_sem or (lex >= 0.8 and lex_len >= 3) or (
-            sem >= o.explained_sem / 2 and lex_a >= 0
-            and self._context_words(a, lex_a, lex_b, question_stems) >= o.explaining_words)
+            lex_a >= 0 and self._context_words(a, lex_a, lex_terms, question_stems) >= o.explaining_words)
         partial = named and not explained
         if partial:
             strength = min(strength, o.partial_cap)
@@ -288,11 +298,12 @@ class ContentScorer:
         return KeyPointResult(kp.id, kp.statement, kp.weight, covered, strength,
                               evidence_for(transcript, start, end, ranges), partial)
 
-    def _context_words(self, a: Analysis, i: int, j: int, question_stems: set[str]) -> int:
-        """Content words around a named term (same clause, outside the term, not from the question)."""
-        start, end = self._lexical_quote(a, i, j)
-        return sum(1 for t in a.tokens if t.start >= start and t.end <= end and is_content(t)
-                   and not (a.tokens[i].start <= t.start < a.tokens[j].end) and t.stem not in question_stems)
+    @staticmethod
+    def _context_words(a: Analysis, i: int, term: set[str], question_stems: set[str]) -> int:
+        """Content words said with a named term: same sentence, not the term, not the question's words."""
+        n = a.sentence_of[i]
+        return len({a.tokens[k].stem for k in a.content_idx
+                    if a.sentence_of[k] == n and a.tokens[k].stem not in term | question_stems})
 
     def _lexical_quote(self, a: Analysis, i: int, j: int) -> tuple[int, int]:
         """The clause around a lexical match, or the match itself when no clause is short enough."""

@@ -72,7 +72,7 @@ class DeliveryOptions:
     typed_wpm: float = 150.0
     fillers_ok_per_min: float = 2.0
     fillers_bad_per_min: float = 12.0
-    length_low_ratio: float = 0.4
+    length_low_ratio: float = 0.33
     length_high_ratio: float = 1.6
 
 
