@@ -1,13 +1,18 @@
-"""End-of-answer decisions over VAD results: long silence after speech, timer, never a thinking pause."""
+"""End-of-answer decisions over VAD results (long silence after speech, timer, never a thinking pause),
+and what the streaming transcriber may commit."""
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from voice_interviewer.errors import ConfigError
 from voice_interviewer.speech.endpoint import Endpointer, EndpointOptions
+from voice_interviewer.speech.streaming import TailBuffer, agreed_prefix
+from voice_interviewer.speech.vocabulary import FILLER_EXAMPLE, build_prompt
+from voice_interviewer.transcript import Word
 
 WINDOW_S = 0.032  # one Silero window
 
@@ -98,3 +103,37 @@ def test_infinite_end_silence_ends_only_on_timer() -> None:
 def test_bad_options_are_clear_errors(kwargs: dict, fragment: str) -> None:
     with pytest.raises(ConfigError, match=fragment):
         EndpointOptions(**kwargs)
+
+
+# -- what gets committed: the tail bookkeeping and LocalAgreement ------------------------------------
+
+def _words(text: str, start: float = 0.0) -> list[Word]:
+    return [Word(t, start + i * 0.4, start + i * 0.4 + 0.3) for i, t in enumerate(text.split())]
+
+
+def test_local_agreement_commits_only_the_common_prefix() -> None:
+    previous = _words("We serve models with K serve on")
+    current = _words("we serve models, with Kserve on Kubernetes")
+    assert [w.text for w in agreed_prefix(previous, current)] == ["we", "serve", "models,", "with"]
+    assert agreed_prefix([], current) == []
+
+
+def test_tail_cut_keeps_answer_time_and_starts_a_new_generation() -> None:
+    tail = TailBuffer()
+    tail.append(np.ones(16000, dtype=np.float32))
+    tail.drop_before(0.25, new_generation=False)  # leading silence trimmed: same generation
+    assert (tail.start_s, tail.generation) == (0.25, 0)
+    tail.append(np.zeros(8000, dtype=np.float32))
+    job = tail.cut(1.0, speech_end_s=0.9)
+    assert (job.start_s, len(job.audio), job.generation) == (0.25, 12000, 0)
+    assert (tail.start_s, tail.duration_s, tail.generation) == (1.0, 0.5, 1)
+
+
+def test_prompt_is_short_and_ends_with_recent_context() -> None:
+    terms = [f"term{i}" for i in range(100)] + ["MLflow", "mlflow"]
+    prompt = build_prompt(terms, "word " * 200 + "the last thing said")
+    assert prompt.startswith(FILLER_EXAMPLE) and prompt.endswith("the last thing said")
+    assert len(prompt) < 450
+    assert build_prompt(["MLflow", "mlflow", " KServe "], "").count("MLflow") == 1
+    assert "KServe" in build_prompt(["MLflow", " KServe "], "")
+    assert build_prompt(["MLflow"], "", prime=False) is None

@@ -69,6 +69,9 @@ class _Hypothesis:
 class AnswerListener:
     """One answer: feed PCM16 mono frames of any size at `sample_rate`; get partials, commits and the end.
 
+    Always call :meth:`finish` (also when the client went away): it stops the
+    background decoding task and returns what was said.
+
     Attributes:
         model_audio_s: Seconds of audio sent to the model so far (cost accounting).
         finish_audio_s: Seconds of audio sent to the model by :meth:`finish` itself.
@@ -136,6 +139,8 @@ class AnswerListener:
         """Resolve when the answer ends: "silence", "timer", or "done" if finish() came first."""
         if self.ended:
             return self.ended
+        if self._finishing:
+            return "done"
         if self._ended_future is None:
             self._ended_future = asyncio.get_running_loop().create_future()
         return await asyncio.shield(self._ended_future)
@@ -193,9 +198,10 @@ class AnswerListener:
 
     def _commit_pause(self) -> None:
         """A pause after speech: the tail up to (nearly) now becomes a job; silence stays behind."""
-        if self._tail.speech_s <= 0:
-            return
         cut_at = self._endpointer.audio_s - self.stream.cut_keep_s
+        if self._tail.speech_s < self.stream.min_segment_speech_s:  # a click or a breath, not a word
+            self._tail.drop_before(cut_at)
+            return
         self._jobs.append(self._tail.cut(cut_at, self._endpointer.last_speech_end_s or cut_at))
         self._last_partial_at_s = self._endpointer.audio_s
         self._partial_due = False
@@ -302,7 +308,10 @@ class AnswerListener:
             self._final = asyncio.get_running_loop().create_future()
             try:
                 self._final.set_result(await self._finish())
-            except BaseException as exc:
+            except asyncio.CancelledError:
+                self._final.cancel()
+                raise
+            except Exception as exc:
                 self._final.set_exception(exc)
         return await asyncio.shield(self._final)
 
@@ -311,7 +320,7 @@ class AnswerListener:
         self._partial_due = False
         if not self.ended:
             await self._ingest_tail_end()
-        if self._tail.speech_s > 0:
+        if self._tail.speech_s >= self.stream.min_segment_speech_s:
             end_s = self._tail.end_s
             job = self._tail.cut(end_s, self._endpointer.last_speech_end_s or end_s)
             self._jobs.append(TailJob(job.audio, job.start_s, job.generation, job.speech_end_s, final=True))

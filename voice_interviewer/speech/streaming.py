@@ -47,6 +47,8 @@ class StreamOptions:
         lead_silence_s: Silence kept before speech in the tail (Whisper needs a little
             onset; long silent lead-ins invite hallucinated text).
         cut_keep_s: Silence kept at the start of the next tail after a pause commit.
+        min_segment_speech_s: A closed tail with less VAD speech than this (a click, a
+            breath) is dropped, not decoded: Whisper invents words for such noise.
         reuse_margin_s: A partial hypothesis whose audio extends this far past the last
             speech of a closed tail is committed as is instead of decoding the tail again
             (at finish this removes the final decode from the end-of-answer latency).
@@ -62,6 +64,7 @@ class StreamOptions:
     edge_guard_s: float = 1.0
     lead_silence_s: float = 0.5
     cut_keep_s: float = 0.2
+    min_segment_speech_s: float = 0.1
     reuse_margin_s: float = 0.3
     prime_prompt: bool = True
     context_chars: int = 200
