@@ -431,6 +431,7 @@ class InterviewServer:
                                                      f"so far were recorded; start a new session")
         finally:
             limit.cancel()
+            live.channel.cancel_timers()
             if live.prepare is not None:
                 live.prepare.cancel()
             self.sessions.pop(live.interview.session_id, None)

@@ -97,6 +97,7 @@ def test_spoken_interview_in_chromium(browser_server, mic_wav, tmp_path):
             expect(fb.locator(".points li")).not_to_have_count(0)
             expect(fb).to_contain_text("Score")
             expect(fb.locator(".delivery")).to_contain_text("words")
+            expect(page.locator("#partial:not(:empty), #final:not(:empty)")).not_to_have_count(0, timeout=60 * ms)
             screenshot = tmp_path / "interview.png"
             page.screenshot(path=str(screenshot))
 

@@ -423,5 +423,13 @@ class WebsocketChannel:
         if self._grace_task is not None:
             self._grace_task.cancel()
 
+    def cancel_timers(self) -> None:
+        """The session is over: no answer clock or resume grace may fire any more."""
+        self._finished = True
+        for task in (self._grace_task, self._timer_task):
+            if task is not None:
+                task.cancel()
+        self._grace_task = self._timer_task = None
+
     async def error(self, code: str, message: str) -> None:
         await self._send(ErrorMsg(code, message))

@@ -20,7 +20,7 @@
 
   const st = {
     banks: null, ws: null, audio: null, node: null, stream: null, session: null, pendingSay: null,
-    playEnd: 0, listening: null, paused: false, deadline: 0, remaining: 0, ended: false, retries: 0,
+    playEnd: 0, listening: null, paused: false, deadline: 0, answerS: 0, ended: false, retries: 0,
     sources: [],
   };
 
@@ -194,7 +194,8 @@
       case 'listening':
         st.listening = msg.turn_id;
         st.paused = msg.paused;
-        st.remaining = msg.timer_s;
+        // The server's clock starts after the question's audio; show the answer time meanwhile.
+        st.answerS = msg.timer_s - Math.max(0, st.playEnd - st.audio.currentTime);
         st.deadline = performance.now() / 1000 + msg.timer_s;
         setControls(true);
         ui.pause.firstChild.textContent = msg.paused ? 'Resume ' : 'Pause ';
@@ -349,7 +350,7 @@
 
   function tick() {
     if (st.listening && !st.paused) {
-      const left = st.deadline - performance.now() / 1000;
+      const left = Math.min(st.answerS, st.deadline - performance.now() / 1000);
       ui.timerLeft.textContent = fmtTime(left);
       ui.timerLeft.parentElement.classList.toggle('low', left < 15);
       if (!speaking() && ui.state.dataset.kind === 'listening') setState('Listening — take your time', 'listening');
