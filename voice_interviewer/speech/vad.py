@@ -24,6 +24,13 @@ class StreamingVad:
         from faster_whisper.vad import get_vad_model
 
         self._session = get_vad_model().session
+        inputs = sorted(i.name for i in self._session.get_inputs())
+        if inputs != ["c", "h", "input"]:
+            from ..errors import ModelUnavailableError
+
+            raise ModelUnavailableError(
+                f"faster-whisper's bundled VAD has inputs {inputs}, expected the Silero v6 model "
+                "(c, h, input); install faster-whisper>=1.2 (`pip install -U 'faster-whisper>=1.2'`)")
         self._h = np.zeros((1, 1, 128), dtype=np.float32)
         self._c = np.zeros((1, 1, 128), dtype=np.float32)
         self._context = np.zeros(CONTEXT_SAMPLES, dtype=np.float32)
