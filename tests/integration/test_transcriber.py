@@ -243,3 +243,21 @@ def test_transcribe_cli_text_and_json(speech_clips, repo_root, tmp_path) -> None
     for args, fragment in (([str(tmp_path / "missing.wav")], "not found"), ([str(bad)], "cannot decode")):
         err = subprocess.run(cmd + args, cwd=repo_root, capture_output=True, text=True, timeout=120 * UNIT_S)
         assert err.returncode != 0 and fragment in err.stderr and "Traceback" not in err.stderr, err.stderr
+
+
+def test_streaming_vad_equals_batch_silero_on_real_speech(audio_of) -> None:
+    from faster_whisper.vad import get_vad_model
+
+    from voice_interviewer.speech.vad import WINDOW_SAMPLES, StreamingVad
+
+    audio = audio_of["triton-1221-135766-0002"]
+    n = len(audio) // WINDOW_SAMPLES * WINDOW_SAMPLES
+    batch = np.asarray(get_vad_model()(audio[:n])).reshape(-1)
+    vad, rng, parts, i = StreamingVad(), np.random.default_rng(3), [], 0
+    while i < n:
+        step = int(rng.integers(100, 3000))
+        parts.append(vad.process(audio[i:min(i + step, n)]))
+        i += step
+    streamed = np.concatenate(parts)
+    assert len(streamed) == len(batch) and (batch > 0.5).any() and (batch < 0.2).any()
+    assert np.max(np.abs(streamed - batch)) < 1e-4
