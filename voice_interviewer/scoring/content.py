@@ -56,8 +56,8 @@ class ContentOptions:
     sem_floor: float = 0.22
     sem_full: float = 0.55
     question_echo: float = 1.0
-    window_words: int = 10
-    window_stride: int = 4
+    window_words: int = 12
+    window_stride: int = 6
     lexical_slack_words: int = 3
     echo_word_weight: float = 0.3
     partial_cap: float = 0.4
@@ -111,7 +111,7 @@ def analyse(text: str, options: ContentOptions = ContentOptions()) -> Analysis:
             for part in parts:
                 add(part)
         spoken = [t for t in sent.tokens if not fillers[index[t.start]]]
-        if len(spoken) > options.window_words + 2:
+        if len(spoken) > options.window_words + 4:
             for w in windows(spoken, options.window_words, options.window_stride):
                 add(w)
     content_idx = [i for i, t in enumerate(tokens) if not fillers[i] and is_content(t)]

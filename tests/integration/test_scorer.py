@@ -1,0 +1,175 @@
+"""The offline scorer with the real embedding model on the real MLOps bank."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from voice_interviewer.bank import load_role
+from voice_interviewer.scoring.embed import get_embedder
+from voice_interviewer.scoring.grader import OfflineGrader
+from voice_interviewer.scoring.reference import question_from_reference
+from voice_interviewer.transcript import Transcript, Word
+
+pytestmark = pytest.mark.slow
+
+ANSWERS = Path(__file__).resolve().parent.parent / "data" / "answers" / "seed_answers.yaml"
+SEED_IDS = {
+    "mlops-vs-devops", "ml-lifecycle", "batch-vs-realtime-serving", "model-and-data-drift", "feature-store",
+    "versioning-reproducibility", "online-vs-offline-features", "ci-cd-for-ml",
+    "monitoring-beyond-service-metrics", "champion-challenger-shadow", "scaling-inference-cost",
+    "degraded-model-story",
+}
+
+
+@pytest.fixture(scope="module")
+def bank():
+    return load_role("mlops-engineer")
+
+
+@pytest.fixture(scope="module")
+def grader() -> OfflineGrader:
+    return OfflineGrader()
+
+
+@pytest.fixture(scope="module")
+def seed_answers() -> dict:
+    return yaml.safe_load(ANSWERS.read_text(encoding="utf-8"))
+
+
+def _timed(text: str, step_s: float = 0.37) -> Transcript:
+    """A spoken transcript: each whitespace word gets a time slot (as faster-whisper words do)."""
+    words = tuple(Word(" " + w, round(i * step_s, 3), round(i * step_s + 0.3, 3)) for i, w in enumerate(text.split()))
+    return Transcript(text, words, duration_s=len(words) * step_s + 0.5)
+
+
+def test_embeddings_rank_paraphrases_far_above_unrelated_and_batching_changes_nothing() -> None:
+    e = get_embedder()
+    texts = ["The distribution of the input data shifts over time.",
+             "Input features start to look different from the training data.",
+             "My grandmother bakes bread every Sunday morning."]
+    batch = e._encode_uncached(texts)
+    single = np.stack([e._encode_uncached([t])[0] for t in texts])
+    assert np.allclose(batch, single, atol=1e-5)
+    assert np.allclose(np.linalg.norm(batch, axis=1), 1.0, atol=1e-5)
+    sims = batch @ batch.T
+    assert sims[0, 1] > 0.4 and sims[0, 2] < 0.15 and sims[0, 1] - sims[0, 2] > 0.3
+
+
+def test_every_seed_question_has_answers(bank, seed_answers) -> None:
+    seeds = {q.id for q in bank.questions if q.seed}
+    assert SEED_IDS <= seeds
+    assert SEED_IDS <= set(seed_answers)
+
+
+@pytest.mark.parametrize("qid", sorted(SEED_IDS))
+def test_strong_outranks_vague_and_off_topic(qid: str, bank, grader, seed_answers) -> None:
+    q = bank.question(qid)
+    a = seed_answers[qid]
+    strong = asyncio.run(grader.grade(q, [Transcript(a["strong"])]))
+    vague = grader.grade_sync(q, [Transcript(a["vague"])])
+    off = grader.grade_sync(q, [Transcript(a["off_topic"])])
+    assert strong.overall > vague.overall + 15, (strong.overall, vague.overall)
+    assert strong.overall > off.overall + 15, (strong.overall, off.overall)
+    assert off.content_score < 0.35
+    assert 2 <= len(strong.tips) <= 4 and 2 <= len(vague.tips) <= 4
+    assert len(strong.covered) >= len(q.key_points) - 1
+
+
+def test_paraphrase_covers_data_drift_with_evidence_on_the_right_words(bank, grader) -> None:
+    q = bank.question("model-and-data-drift")
+    text = ("Um, so the first thing is, uh, the distribution of inputs shifts, so the users we see now are not "
+            "like the ones we trained on. Separately, I really enjoy working with my team on weekends.")
+    kp = {k.key_point_id: k for k in grader.coverage(q, [Transcript(text)])}["data-drift"]
+    assert kp.covered and not kp.partial
+    assert "distribution of inputs shifts" in kp.evidence.quote
+    assert text[kp.evidence.start_char:kp.evidence.end_char] == kp.evidence.quote
+    assert "weekends" not in kp.evidence.quote
+
+
+def test_named_but_not_explained_is_partial(bank, grader) -> None:
+    q = bank.question("model-and-data-drift")
+    named = grader.coverage(q, [Transcript("Yeah so you'd look at PSI.")])
+    explained = grader.coverage(q, [Transcript(
+        "I'd compute the population stability index for each feature against the training data every day and "
+        "page someone when it goes above about point two.")])
+    by_id = {k.key_point_id: k for k in named}
+    assert by_id["detection"].partial and not by_id["detection"].covered
+    assert {k.key_point_id: k for k in explained}["detection"].covered
+
+
+def test_evidence_times_match_word_timings(bank, grader) -> None:
+    q = bank.question("feature-store")
+    text = ("So, um, the main thing it fixes is that the notebook computes a feature one way and the service "
+            "computes it another way, so with one shared definition the training and serving numbers match.")
+    t = _timed(text)
+    fb = grader.grade_sync(q, [t])
+    kp = {k.key_point_id: k for k in fb.key_points}["consistency"]
+    assert kp.covered
+    ev = kp.evidence
+    # The word whose text starts at the quote's first character gives the start time, and so on.
+    starts = {text.find(w.text.strip(), 0): w for w in t.words}
+    offsets, pos = [], 0
+    for w in t.words:
+        pos = text.find(w.text.strip(), pos)
+        offsets.append((pos, pos + len(w.text.strip()), w))
+        pos += len(w.text.strip())
+    first = next(w for a, b, w in offsets if b > ev.start_char)
+    last = [w for a, b, w in offsets if a < ev.end_char][-1]
+    assert ev.start_s == pytest.approx(first.start_s) and ev.end_s == pytest.approx(last.end_s)
+    assert starts  # the answer had timed words at all
+    assert fb.delivery.words_per_minute is not None
+
+
+def test_a_point_made_in_a_follow_up_counts(bank, grader) -> None:
+    q = bank.question("model-and-data-drift")
+    main = Transcript("Data drift is when the inputs the model gets in production stop looking like the data it "
+                      "learned from, say after we opened a new market.")
+    follow = Transcript("To detect it I'd run a KS test per feature against the training sample and alert on a "
+                        "threshold.")
+    before = {k.key_point_id: k.covered for k in grader.coverage(q, [main])}
+    after = {k.key_point_id: k.covered for k in grader.coverage(q, [main, follow])}
+    assert not before["detection"] and after["detection"] and after["data-drift"]
+    assert grader.grade_sync(q, [main, follow]).content_score > grader.grade_sync(q, [main]).content_score
+
+
+def test_very_short_and_echoing_answers_stay_low(bank, grader) -> None:
+    q = bank.question("feature-store")
+    short = grader.grade_sync(q, [Transcript("Features.")])
+    echo = grader.grade_sync(q, [Transcript("A feature store is a store for features, and the problem it solves "
+                                            "is the feature problem that a feature store solves.")])
+    specific = grader.grade_sync(q, [Transcript(
+        "It keeps one definition of each feature and serves it both to training jobs and to the live model, so "
+        "the numbers the model sees in production match what it was trained on.")])
+    assert short.overall < 25 and echo.overall < specific.overall - 10
+
+
+REFERENCE_CASES = [
+    ("Why do we have seasons on Earth?",
+     "Earth's axis is tilted about 23 degrees relative to its orbit, so for part of the year one hemisphere "
+     "leans toward the Sun and receives more direct sunlight and longer days, which makes it summer there.",
+     "Because the axis of the Earth is tilted, so half the year the northern half points toward the sun and "
+     "gets more direct light and longer days, and then it's summer there.",
+     "Because the Earth gets closer to the Sun in summer and further away in winter."),
+    ("What does a hash table do, and why are lookups fast?",
+     "A hash table stores key-value pairs. A hash function maps each key to an index in an array of buckets, "
+     "so a lookup computes the hash and goes straight to the bucket, taking constant time on average.",
+     "It maps keys to values: you hash the key to get a slot in an array and jump right to it, so on average "
+     "finding something takes constant time no matter how many entries there are.",
+     "It sorts all the items in order and then searches through them one by one from the start."),
+]
+
+
+@pytest.mark.parametrize("question,reference,right,wrong", REFERENCE_CASES)
+def test_reference_questions_rank_a_correct_answer_above_a_wrong_one(question, reference, right, wrong,
+                                                                      grader) -> None:
+    q = question_from_reference(question, reference)
+    assert 3 <= len(q.key_points) <= 7 and len(q.follow_ups) == 2
+    assert all(kp.phrasings for kp in q.key_points)
+    good = grader.grade_sync(q, [Transcript(right)])
+    bad = grader.grade_sync(q, [Transcript(wrong)])
+    assert good.overall > bad.overall + 10, (good.overall, bad.overall)
