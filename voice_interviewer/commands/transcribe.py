@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import json
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -29,6 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--terms", metavar="TERMS", default="",
                    help="comma-separated vocabulary to prime decoding with (e.g. 'MLflow,KServe')")
     p.add_argument("--realtime", action="store_true", help="feed audio at the pace of speech (as a live answer)")
+    p.add_argument("--log-commits", action="store_true",
+                   help="log each committed segment to stderr with its emission time and lag behind the audio "
+                        "(meaningful with --realtime)")
     p.set_defaults(handler=_transcribe)
 
 
@@ -55,7 +59,8 @@ def _transcribe(args: argparse.Namespace) -> int:
             continue
         engine = engine or SpeechEngine.load(TranscriberOptions(model=args.model))
         transcript = asyncio.run(transcribe_audio(engine, audio, prompt_terms=terms, realtime=args.realtime,
-                                                  stream=stream))
+                                                  stream=stream, on_event=_commit_logger() if args.log_commits
+                                                  else None))
         if args.json:
             print(json.dumps({"file": path, **transcript.to_dict()}, ensure_ascii=False))
         elif len(args.files) > 1:
@@ -63,3 +68,16 @@ def _transcribe(args: argparse.Namespace) -> int:
         else:
             print(transcript.text)
     return 1 if failed else 0
+
+
+def _commit_logger():
+    """An event handler printing when each segment was committed, relative to the replay start."""
+    t0 = time.perf_counter()
+
+    async def log(event) -> None:
+        if event.kind == "committed" and event.segment is not None:
+            now = time.perf_counter() - t0
+            print(f"[{now:7.2f} s] audio {event.segment.start_s:6.2f}-{event.segment.end_s:6.2f} s "
+                  f"lag {now - event.segment.end_s:5.2f} s: {event.text}", file=sys.stderr, flush=True)
+
+    return log

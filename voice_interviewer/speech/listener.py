@@ -271,10 +271,12 @@ class AnswerListener:
             return
         generation, start_s, end_s = tail.generation, tail.start_s, tail.end_s
         words = shift(await self._decode(tail.audio().copy()), start_s)
-        if tail.generation != generation:  # a pause commit replaced this tail meanwhile
-            return
         previous = self._hyp.words if self._hyp is not None and self._hyp.generation == generation else ()
         self._hyp = _Hypothesis(generation, end_s, words)
+        if tail.generation != generation:
+            # A pause closed this tail while it was decoding: the queued job for it reuses
+            # this hypothesis if it heard all the speech, and there is nothing to show.
+            return
         agreed = self._agreed(previous, words, start_s, end_s)
         if agreed:
             cut_s = agreed[-1].end_s
