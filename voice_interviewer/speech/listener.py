@@ -101,11 +101,9 @@ class AnswerListener:
         self._decode_wall_s = 0.0  # recent wall time of one decode (smoothed), sets the partial pace
         self._received_samples = 0
         self._level = -120.0
-        self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
         self._worker: asyncio.Task | None = None
-        self._closing = False
         self._finishing = False
         self._final: asyncio.Future[Transcript] | None = None
         self._ended_future: asyncio.Future[str] | None = None
@@ -210,28 +208,24 @@ class AnswerListener:
     # -- background decoding --------------------------------------------------------------------
 
     def _kick(self) -> None:
+        """Make sure a decoding task runs; it exits when the work is done, so nothing lingers."""
         self._idle.clear()
-        self._wake.set()
         if self._worker is None:
             self._worker = asyncio.get_running_loop().create_task(self._run())
 
     async def _run(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            while self._jobs or (self._partial_due and not self._finishing):
-                try:
-                    if self._jobs:
-                        await self._decode_job(self._jobs.popleft())
-                    else:
-                        self._partial_due = False
-                        await self._decode_partial()
-                except Exception as exc:  # keep the answer's audio flowing; finish() reports it
-                    log.exception("speech decode failed")
-                    self._error = self._error or exc
-            self._idle.set()
-            if self._closing:
-                return
+        while self._jobs or (self._partial_due and not self._finishing):
+            try:
+                if self._jobs:
+                    await self._decode_job(self._jobs.popleft())
+                else:
+                    self._partial_due = False
+                    await self._decode_partial()
+            except Exception as exc:  # keep the answer's audio flowing; finish() reports it
+                log.exception("speech decode failed")
+                self._error = self._error or exc
+        self._worker = None
+        self._idle.set()
 
     async def _decode(self, audio: np.ndarray) -> tuple[Word, ...]:
         prompt = build_prompt(self.prompt_terms, self.committed_text, prime=self.stream.prime_prompt,
@@ -326,9 +320,8 @@ class AnswerListener:
             end_s = self._tail.end_s
             job = self._tail.cut(end_s, self._endpointer.last_speech_end_s or end_s)
             self._jobs.append(TailJob(job.audio, job.start_s, job.generation, job.speech_end_s, final=True))
-        self._closing = True
         self._kick()
-        await self._worker
+        await self._idle.wait()
         if self._ended_future is not None and not self._ended_future.done():
             self._ended_future.set_result("done")
         if self._error is not None:
