@@ -161,6 +161,14 @@ def origin_ok(request: Request) -> bool:
     return parts.scheme in ("http", "https") and bool(host) and parts.netloc.lower() == host.lower()
 
 
+def host_ok(options: ServerOptions, request: Request) -> bool:
+    """On loopback, the Host header must name this machine: defeats DNS-rebinding pages."""
+    if not options.is_loopback:
+        return True
+    host = urlsplit("//" + request.headers.get("Host", "")).hostname or ""
+    return host in ("127.0.0.1", "localhost", "::1") or host == options.host
+
+
 def _response(status: HTTPStatus, body: bytes, content_type: str) -> Response:
     headers = Headers([
         ("Content-Type", content_type), ("Content-Length", str(len(body))), ("Cache-Control", "no-store"),
@@ -192,9 +200,14 @@ class InterviewServer:
     """Serves the web client and runs one interview per websocket connection."""
 
     def __init__(self, options: ServerOptions = ServerOptions(), recorder_factory: Any = None,
-                 engine: Any = None, synthesizers: dict[str | None, Any] | None = None):
+                 engine: Any = None, synthesizers: dict[str | None, Any] | None = None, store: Any = None):
+        """``store`` (a :class:`~voice_interviewer.store.SessionStore`) records every session and serves
+        the read-only ``/api/sessions`` routes of the playback page; ``recorder_factory(session_id)``
+        overrides how sessions are recorded (default: the store's recorder, else nothing)."""
         self.options = options.validate()
-        self.recorder_factory = recorder_factory or (lambda session_id: NullRecorder())
+        self.store = store
+        default = store.recorder if store is not None else (lambda session_id: NullRecorder())
+        self.recorder_factory = recorder_factory or default
         self.engine = engine
         self.synthesizers: dict[str | None, Any] = dict(synthesizers or {})
         self.sessions: dict[str, LiveSession] = {}
@@ -283,6 +296,9 @@ class InterviewServer:
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         path = urlsplit(request.path).path
+        if not host_ok(self.options, request):
+            return _text(HTTPStatus.MISDIRECTED_REQUEST, f"Host {request.headers.get('Host')!r} is not this server; "
+                                                         f"open http://127.0.0.1:{self.port}/")
         if not token_ok(self.options, request):
             return _text(HTTPStatus.UNAUTHORIZED, "access token required: open the URL the server printed "
                                                   "(it ends with ?token=...) or send Authorization: Bearer TOKEN")
@@ -293,6 +309,12 @@ class InterviewServer:
             return None
         if path == "/api/banks":
             return _response(HTTPStatus.OK, json.dumps(self.banks_index()).encode(), "application/json")
+        if path.startswith("/api/sessions") and self.store is not None:
+            from .web_api import handle_api
+
+            api = handle_api("GET", path, parse_qs(urlsplit(request.path).query), self.store)
+            response = _response(HTTPStatus(api.status), api.body, api.content_type)
+            return response
         if path == "/api/health":
             return _response(HTTPStatus.OK, json.dumps({"ok": True, "sessions": len(self.sessions)}).encode(),
                              "application/json")
@@ -453,9 +475,9 @@ class InterviewServer:
                                                    "send 'start' to begin a new session")
 
 
-async def run_server(options: ServerOptions, recorder_factory: Any = None) -> None:
+async def run_server(options: ServerOptions, store: Any = None) -> None:
     """Run until cancelled, printing the address (with the token when one is needed)."""
-    server = InterviewServer(options, recorder_factory)
+    server = InterviewServer(options, store=store)
     print("Loading the speech model and the voice…", flush=True)
     await server.start()
     print(f"voice-interviewer is ready: {server.url()}", flush=True)
@@ -471,16 +493,13 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point for ``python server.py`` (same flags as ``voice-interviewer serve``)."""
     import argparse
 
-    from .commands.serve import add_serve_args, options_from_args
+    from .commands.serve import add_serve_args, serve_from_args
 
     parser = argparse.ArgumentParser(prog="server.py", description="Serve the browser mock interview.")
     add_serve_args(parser)
     args = parser.parse_args(argv)
     try:
-        asyncio.run(run_server(options_from_args(args)))
+        return serve_from_args(args)
     except VoiceInterviewerError as exc:
         print(f"voice-interviewer: error: {exc}")
         return 2
-    except KeyboardInterrupt:
-        return 130
-    return 0

@@ -170,8 +170,16 @@ TEST_OPTIONS = ServerOptions(port=0, voice_engine="pyttsx3", max_audio_speed=200
 
 
 @pytest.fixture(scope="module")
-def server():
-    srv = ServerThread(TEST_OPTIONS)
+def store(tmp_path_factory):
+    from voice_interviewer.store import SessionStore
+
+    with SessionStore(tmp_path_factory.mktemp("sessions")) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def server(store):
+    srv = ServerThread(TEST_OPTIONS, store=store)
     yield srv
     srv.stop()
 
@@ -205,6 +213,7 @@ def test_serves_the_web_client_and_the_bank_index(server):
     role = next(r for r in index["roles"] if r["role"] == ROLE)
     assert role["questions"] == sum(r["questions"] for r in role["rounds"]) > 0
     assert index["voice_engines"]["pyttsx3"] == "ok"
+    assert server.http("/api/banks", {"Host": f"attacker.example:{server.port}"})[0] == 421  # DNS rebinding
     for bad in ("/../pyproject.toml", "/%2e%2e/server.py", "/nope.html"):
         status, body, _ = server.http(bad)
         assert status == 404 and b"open /" in body, bad
@@ -321,7 +330,7 @@ def test_token_required_when_reachable_from_other_machines(server):
 # ---------------------------------------------------------------------------
 
 
-def test_full_interview_with_real_speech(server, answer, speech_clips):
+def test_full_interview_with_real_speech(server, answer, speech_clips, store):
     """Two questions at 48 kHz: silence-ended answer, follow-up, pause/resume, done, reveal, report."""
     answer48 = resample_pcm(answer, 48000)
     spoken = words(short_clips(speech_clips, 1)[0]["reference"])
@@ -379,8 +388,21 @@ def test_full_interview_with_real_speech(server, answer, speech_clips):
         assert [q["id"] for q in report["questions"]] == [q1["id"], q2["id"]]
         assert report["questions"][0]["follow_ups"]
         await c.close()
+        return session["id"]
 
-    asyncio.run(run())
+    session_id = asyncio.run(run())
+    # The session reached the SQLite store as it happened, and the playback API serves it.
+    stored = store.get(session_id)
+    assert stored["status"] == "completed"
+    assert [q["id"] for q in stored["questions"] if q["asked"]] == [q["id"] for q in stored["report"]["questions"]]
+    assert stored["questions"][0]["feedback"]["question_id"] == stored["questions"][0]["id"]
+    wav = store.audio_path(session_id, "q1")
+    assert wav.stat().st_size > 16000 * 2 * 2  # seconds of the candidate's 16 kHz answer
+    status, body, _ = server.http(f"/api/sessions/{session_id}")
+    assert status == 200 and json.loads(body)["id"] == session_id
+    status, body, headers = server.http(f"/api/sessions/{session_id}/audio/q1.wav")
+    assert status == 200 and body[:4] == b"RIFF"
+    assert server.http("/api/sessions/not-an-id")[0] == 404
 
 
 def resample_pcm(pcm16: bytes, rate_hz: int) -> bytes:

@@ -9,7 +9,7 @@ import pytest
 from voice_interviewer import protocol as p
 from voice_interviewer.channels.websocket import TurnLatency
 from voice_interviewer.errors import ConfigError, ProtocolError
-from voice_interviewer.server import ServerOptions, is_loopback_host, origin_ok, token_ok
+from voice_interviewer.server import ServerOptions, host_ok, is_loopback_host, origin_ok, token_ok
 from websockets.datastructures import Headers
 from websockets.http11 import Request
 
@@ -183,3 +183,11 @@ def test_non_loopback_bind_gets_a_token_and_limits_are_checked():
         ServerOptions(max_frame_bytes=300_000).validate()
     with pytest.raises(ConfigError, match="port"):
         ServerOptions(port=70000).validate()
+
+
+def test_loopback_server_only_answers_to_its_own_host_names():
+    opts = ServerOptions()
+    for host in ("127.0.0.1:8765", "localhost:8765", "[::1]:8765", "localhost"):
+        assert host_ok(opts, Request("/", Headers({"Host": host}))), host
+    assert not host_ok(opts, Request("/", Headers({"Host": "attacker.example:8765"})))
+    assert host_ok(ServerOptions(host="0.0.0.0"), Request("/", Headers({"Host": "myhost.lan:8765"})))

@@ -20,6 +20,10 @@ def add_serve_args(p: argparse.ArgumentParser) -> None:
                    help="default interviewer voice (default: piper if installed, else pyttsx3)")
     p.add_argument("--max-sessions", type=int, default=None, help="sessions at once (default 8)")
     p.add_argument("--max-session-minutes", type=float, default=None, help="length limit of a session (default 60)")
+    p.add_argument("--data-dir", metavar="DIR", default=None,
+                   help="where sessions and recordings are stored (default: the store's data folder)")
+    p.add_argument("--no-record", action="store_true",
+                   help="keep nothing: no transcripts, feedback or audio are written to disk")
 
 
 def options_from_args(args: argparse.Namespace):
@@ -37,11 +41,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_serve)
 
 
-def _serve(args: argparse.Namespace) -> int:
+def serve_from_args(args: argparse.Namespace) -> int:
+    """Open the session store (unless ``--no-record``), recover interrupted sessions, serve."""
     from ..server import run_server
 
+    options = options_from_args(args)
     try:
-        asyncio.run(run_server(options_from_args(args)))
+        if args.no_record:
+            asyncio.run(run_server(options))
+            return 0
+        from ..store import SessionStore
+
+        with SessionStore(args.data_dir) as store:
+            recovered = store.recover_interrupted()
+            if recovered:
+                print(f"Recovered {len(recovered)} interrupted session(s): {', '.join(recovered)}", flush=True)
+            asyncio.run(run_server(options, store))
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    return serve_from_args(args)
