@@ -187,8 +187,17 @@ class AnswerListener:
             self._kick()
 
     def _partial_wanted(self, now_s: float) -> bool:
-        """About once a second of audio, but never more than half the time on a slow machine."""
-        o = self.stream
+        """About once a second of audio, but never more than half the time on a slow machine.
+
+        Also as soon as speech stops: that hypothesis hears everything said so far, so the
+        pause commit that usually follows, or a "done" from the candidate, reuses it
+        instead of decoding again after the fact.
+        """
+        o, ep = self.stream, self._endpointer
+        speech_end_s = ep.last_speech_end_s or 0.0
+        if (o.live_partials and not ep.in_speech and ep.silence_s >= o.reuse_margin_s
+                and self._last_partial_at_s < speech_end_s + o.reuse_margin_s):
+            return True
         every_s = max(o.partial_interval_s, 2.0 * self._decode_wall_s)
         if now_s - self._last_partial_at_s < every_s:
             return False
