@@ -86,6 +86,7 @@
 
   // ---- audio: capture and playback -------------------------------------------------------------------
   async function openAudio() {
+    if (st.audio) st.audio.close(); // a previous session's context (its speech has finished by now)
     st.audio = new AudioContext({ latencyHint: 'interactive' });
     await st.audio.audioWorklet.addModule('worklet.js');
     st.stream = await navigator.mediaDevices.getUserMedia({
