@@ -205,8 +205,9 @@ class DesktopChannel:
             on_event=self._on_listener_event,
             on_audio=lambda pcm: self.recorder.candidate_audio(request.turn_id, pcm, LISTEN_RATE_HZ))
         self._drop_queued(keep_keys=("skip", "reveal", "quit"))
+        keys = self._keys is not None and self._keys.active
         self.screen.line(f"[listening — up to {request.timer_s:.0f} s; "
-                         f"{'press Enter when done' if self._keys else 'pause to finish'}]")
+                         f"{'press Enter when done' if keys else 'pause to finish'}]")
         paused = False
         last_draw = 0.0
         self._listening.set()
@@ -223,8 +224,9 @@ class DesktopChannel:
                         paused = not paused
                         self.screen.line("[paused — press p to resume]" if paused else "[resumed]")
                         continue
-                    transcript = await listener.finish()
                     self.screen.line(f"[{value}]")
+                    transcript = await listener.finish()
+                    self._show_answer(transcript)
                     return Reply(KEY_REPLIES.get(value, ReplyAction.ANSWERED), transcript, KEY_REASONS[value])
                 if paused:
                     continue
@@ -238,7 +240,13 @@ class DesktopChannel:
             self._listening.clear()
         reason = self._end_reason or "silence"
         self.screen.line(f"[answer ended: {reason}]")
+        self._show_answer(transcript)
         return Reply(ReplyAction.ANSWERED, transcript, reason)
+
+    def _show_answer(self, transcript: Transcript) -> None:
+        """On a TTY the words were only in the status line; keep the final text on screen."""
+        if self.screen.is_tty and transcript.text.strip():
+            self.screen.line(f"You said: {transcript.text.strip()}")
 
     async def thinking(self) -> None:
         self.screen.event("[thinking…]")
@@ -296,13 +304,15 @@ class DesktopChannel:
     def _play(self, pcm16: bytes) -> None:
         """Play one sentence to the end (blocking; runs in a worker thread).
 
-        A stream per sentence: it is closed only once drained, so a slow next sentence
-        leaves silence rather than an underrun.
+        A stream per sentence, closed only once drained, so the call returns when the
+        sentence has been heard and a slow next sentence leaves plain silence.
         """
         dev = self.path.output
         try:
+            # High latency = a deep buffer: the speech is ready in full, and a busy CPU must not
+            # starve the device (an underrun is an audible click).
             stream = self.sd.RawOutputStream(device=dev.index, samplerate=self.path.output_rate_hz,
-                                             channels=1, dtype="int16")
+                                             channels=1, dtype="int16", latency="high")
         except Exception as exc:  # PortAudioError: busy, unplugged
             raise AudioDeviceError(
                 f"cannot open output device {dev.index} '{dev.name}' at {self.path.output_rate_hz} Hz: "
