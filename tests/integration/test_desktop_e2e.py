@@ -96,6 +96,10 @@ def test_unknown_input_device_is_a_clear_error(pulse):
 
 def test_no_sound_server_means_no_input_device(tmp_path):
     env = {**os.environ, "PULSE_SERVER": f"unix:{tmp_path / 'nothing-here'}"}
+    count = subprocess.run([sys.executable, "-c", "import sounddevice as sd; print(len(sd.query_devices()))"],
+                           env=env, capture_output=True, text=True, timeout=30 * UNIT_S)
+    if count.stdout.strip() != "0":
+        pytest.skip("this machine has sound hardware PortAudio reaches without a sound server")
     proc = practice(env, "--questions", "1")
     out, _ = proc.communicate(timeout=30 * UNIT_S)
     assert proc.returncode == 2
