@@ -116,6 +116,7 @@ def test_device_list_shows_the_virtual_devices(pulse):
 def test_sound_server_vanishing_mid_answer_fails_cleanly_and_keeps_the_session(speech_clips, tmp_path):
     server = start_pulse(tmp_path / "pulse")
     data_dir = tmp_path / "data"
+    proc = None
     try:
         proc = practice(server.env, "--questions", "1", "--no-keys", "--follow-ups", "0",
                         "--data-dir", str(data_dir))
@@ -132,7 +133,7 @@ def test_sound_server_vanishing_mid_answer_fails_cleanly_and_keeps_the_session(s
         assert proc.wait(timeout=60 * UNIT_S) == 2, out.text
     finally:
         stop_pulse(server)
-        if proc.poll() is None:
+        if proc is not None and proc.poll() is None:
             proc.kill()
     out.join(5 * UNIT_S)
     assert "stopped delivering audio" in out.text and "--input-device" in out.text
