@@ -39,6 +39,7 @@ from .terminal_ui import KEY_HELP, KeyReader, Screen
 LISTEN_RATE_HZ = 16000
 KEY_REPLIES = {"skip": ReplyAction.SKIPPED, "reveal": ReplyAction.REVEALED, "quit": ReplyAction.STOPPED}
 KEY_REASONS = {"done": "done", "skip": "skip", "reveal": "reveal", "quit": "stop"}
+COUNTDOWN_MARKS_S = (30, 10)  # announced as plain lines when the status line cannot be redrawn
 
 
 @dataclass(frozen=True)
@@ -231,10 +232,14 @@ class DesktopChannel:
                 if paused:
                     continue
                 await listener.feed(value)
+                remaining_s = request.timer_s - listener.audio_s
+                for mark_s in COUNTDOWN_MARKS_S:
+                    if remaining_s <= mark_s < remaining_s + len(value) / 2 / self.path.input_rate_hz:
+                        self.screen.event(f"[{mark_s} s left]")
                 now = time.monotonic()
                 if now - last_draw >= self.options.redraw_interval_s:
                     last_draw = now
-                    self.screen.status(request.timer_s - listener.audio_s, listener.level_dbfs, self._partial)
+                    self.screen.status(remaining_s, listener.level_dbfs, self._partial)
             transcript = await listener.finish()
         finally:
             self._listening.clear()
