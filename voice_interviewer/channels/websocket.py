@@ -13,7 +13,6 @@ re-attach re-sends the current question and listening state.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,8 +33,6 @@ if TYPE_CHECKING:
     from ..report import SessionReport
     from ..scoring.feedback import Feedback
     from ..speech.tts import Synthesizer
-
-log = logging.getLogger(__name__)
 
 END_ACTIONS = {"done": ReplyAction.ANSWERED, "silence": ReplyAction.ANSWERED, "timer": ReplyAction.ANSWERED,
                "skip": ReplyAction.SKIPPED, "reveal": ReplyAction.REVEALED, "stop": ReplyAction.STOPPED,
