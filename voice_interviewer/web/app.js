@@ -211,6 +211,7 @@
         setControls(false);
         ui.partial.textContent = '';
         ui.final.textContent = msg.text || '(nothing was heard)';
+        ui.timerLeft.textContent = '--:--';
         break;
       case 'thinking':
         setState('Thinking about your answer…', 'thinking');
