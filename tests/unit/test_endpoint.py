@@ -10,7 +10,7 @@ import pytest
 
 from voice_interviewer.errors import ConfigError
 from voice_interviewer.speech.endpoint import Endpointer, EndpointOptions
-from voice_interviewer.speech.streaming import TailBuffer, agreed_prefix
+from voice_interviewer.speech.streaming import TailBuffer, agreed_prefix, drop_trailing_hallucinations
 from voice_interviewer.speech.vocabulary import FILLER_EXAMPLE, build_prompt
 from voice_interviewer.transcript import Word
 
@@ -137,3 +137,12 @@ def test_prompt_is_short_and_ends_with_recent_context() -> None:
     assert build_prompt(["MLflow", "mlflow", " KServe "], "").count("MLflow") == 1
     assert "KServe" in build_prompt(["MLflow", " KServe "], "")
     assert build_prompt(["MLflow"], "", prime=False) is None
+
+
+def test_improbable_trailing_word_after_speech_is_dropped() -> None:
+    words = [Word("in", 15.76, 16.02, 1.0), Word("heaven.", 16.02, 16.2, 0.74), Word("in.", 16.2, 16.54, 0.01)]
+    assert [w.text for w in drop_trailing_hallucinations(words, speech_end_s=16.32)] == ["in", "heaven."]
+    quiet_middle = [Word("so", 1.0, 1.2, 0.05), Word("yes", 1.3, 1.6, 0.9)]
+    assert drop_trailing_hallucinations(quiet_middle, speech_end_s=1.6) == tuple(quiet_middle)
+    still_speaking = [Word("yes", 1.0, 1.3, 0.9), Word("mm", 1.4, 1.6, 0.05)]
+    assert len(drop_trailing_hallucinations(still_speaking, speech_end_s=3.0)) == 2

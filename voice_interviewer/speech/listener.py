@@ -30,8 +30,8 @@ from ..transcript import Segment, Transcript, Word
 from .endpoint import Endpointer, EndpointOptions
 from .engine import SpeechEngine
 from .pcm import StreamResampler, float_to_pcm16, level_dbfs, pcm16_to_float
-from .streaming import (SAMPLE_RATE, StreamOptions, TailBuffer, TailJob, agreed_prefix, join_words,
-                        make_segment, shift)
+from .streaming import (SAMPLE_RATE, StreamOptions, TailBuffer, TailJob, agreed_prefix,
+                        drop_trailing_hallucinations, join_words, make_segment, shift)
 from .vad import WINDOW_S, StreamingVad
 from .vocabulary import build_prompt
 
@@ -195,7 +195,8 @@ class AnswerListener:
         """
         o, ep = self.stream, self._endpointer
         speech_end_s = ep.last_speech_end_s or 0.0
-        if (o.live_partials and not ep.in_speech and ep.silence_s >= o.reuse_margin_s
+        if (o.live_partials and not ep.in_speech
+                and ep.silence_s >= max(o.speculate_after_silence_s, o.reuse_margin_s)
                 and self._last_partial_at_s < speech_end_s + o.reuse_margin_s):
             return True
         every_s = max(o.partial_interval_s, 2.0 * self._decode_wall_s)
@@ -258,8 +259,9 @@ class AnswerListener:
             words = hyp.words  # the last partial already heard everything said in this tail
         else:
             words = shift(await self._decode(job.audio), job.start_s)
-        self._hyp = None
-        await self._commit(words)
+        if self._hyp is not None and self._hyp.generation <= job.generation:
+            self._hyp = None
+        await self._commit(drop_trailing_hallucinations(words, job.speech_end_s))
 
     async def _commit(self, words: Sequence[Word]) -> None:
         if not words:
@@ -285,7 +287,7 @@ class AnswerListener:
             cut_s = agreed[-1].end_s
             tail.drop_before(cut_s)
             tail.speech_s = max(tail.duration_s - self.stream.lead_silence_s, WINDOW_S)
-            rest = tuple(w for w in words[len(agreed):])
+            rest = tuple(words[len(agreed):])
             self._hyp = _Hypothesis(tail.generation, end_s, rest)
             await self._commit(agreed)
             words = rest

@@ -52,6 +52,10 @@ class StreamOptions:
         reuse_margin_s: A partial hypothesis whose audio extends this far past the last
             speech of a closed tail is committed as is instead of decoding the tail again
             (at finish this removes the final decode from the end-of-answer latency).
+        speculate_after_silence_s: Silence after speech at which the tail is decoded at
+            once (live mode), so the pause commit or a "done" that follows finds the text
+            ready. Above the gaps between words (~0.3 s), below ``commit_pause_s``, and at
+            least ``reuse_margin_s`` so the result can be reused.
         prime_prompt: Prime decoding with the role's vocabulary and a disfluent example
             so jargon is spelled right and "um"/"uh" are kept.
         context_chars: Characters of committed text passed as decoding context.
@@ -66,6 +70,7 @@ class StreamOptions:
     cut_keep_s: float = 0.2
     min_segment_speech_s: float = 0.1
     reuse_margin_s: float = 0.3
+    speculate_after_silence_s: float = 0.4
     prime_prompt: bool = True
     context_chars: int = 200
 
@@ -86,6 +91,25 @@ def agreed_prefix(previous: Sequence[Word], current: Sequence[Word]) -> list[Wor
             break
         n += 1
     return list(current[:n])
+
+
+TRAILING_WORD_MIN_PROBABILITY = 0.15
+"""Below this, a word at the very end of a decode that starts after the speech ended is dropped."""
+
+
+def drop_trailing_hallucinations(words: Sequence[Word], speech_end_s: float,
+                                 slack_s: float = 0.3) -> tuple[Word, ...]:
+    """Remove the improbable words Whisper appends after the last word ("in.", "And...").
+
+    A decode that ends in silence often gets one invented word with a probability of a
+    few percent. Only trailing words that start near or after the end of speech (by the
+    VAD) are candidates, so a quiet real word in the middle is never touched.
+    """
+    out = list(words)
+    while (out and out[-1].probability < TRAILING_WORD_MIN_PROBABILITY
+           and out[-1].start_s >= speech_end_s - slack_s):
+        out.pop()
+    return tuple(out)
 
 
 def shift(words: Sequence[Word], offset_s: float) -> tuple[Word, ...]:
