@@ -8,6 +8,7 @@ grades, the recorder stores, and the channel speaks and listens. Every channel
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 
@@ -107,7 +108,9 @@ class Interview:
         last = reply
         while last.action is ReplyAction.ANSWERED:
             await self.channel.thinking()
-            ctx = TurnContext(question, tuple(answers), self.grader.coverage(question, answers),
+            # Coverage embeds the answer (CPU work): keep it off the event loop other sessions share.
+            coverage = await asyncio.to_thread(self.grader.coverage, question, list(answers))
+            ctx = TurnContext(question, tuple(answers), coverage,
                               tuple(probed), self.settings.max_follow_ups - len(asked), next_q)
             decision = await self.policy.follow_up(ctx)
             if decision is None:
