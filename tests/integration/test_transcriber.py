@@ -217,7 +217,8 @@ def test_vocabulary_prompt_spells_jargon_and_keeps_fillers(engine, espeak_dir) -
     jargon = espeak_dir / "jargon.wav"
     plain = run(transcribe_file(engine, jargon, stream=unprimed), 60).text
     primed = run(transcribe_file(engine, jargon, prompt_terms=TERMS, stream=BATCH), 60).text
-    assert wer(SPOKEN["jargon"], primed) < wer(SPOKEN["jargon"], plain), (plain, primed)
+    # unprimed, tiny.en writes "case of encubanities" for "KServe on Kubernetes" (WER 0.27-0.36)
+    assert wer(SPOKEN["jargon"], primed) <= min(0.2, wer(SPOKEN["jargon"], plain)), (plain, primed)
     assert "MLflow" in primed and "KServe" in primed, primed
     fillers = run(transcribe_file(engine, espeak_dir / "fillers.wav", prompt_terms=TERMS, stream=BATCH), 60)
     words = [w.text.strip(",.").lower() for w in fillers.words]

@@ -24,6 +24,7 @@ from ..transcript import Word
 
 SAMPLE_RATE = 16000
 MODEL_ENV = "VOICE_INTERVIEWER_ASR_MODEL"
+SEED = 1234
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,11 @@ class SpeechEngine:
 
     def decode(self, audio: np.ndarray, prompt: str | None = None) -> Decoded:
         """Transcribe 16 kHz mono float audio (≤ 30 s) with word timings; blocking."""
+        import ctranslate2
+
         o = self.options
+        # The temperature fallback samples; a fixed seed makes the same audio give the same text.
+        ctranslate2.set_random_seed(SEED)
         segments, _ = self.model.transcribe(
             audio, language=o.language, beam_size=o.beam_size, temperature=list(o.temperatures),
             initial_prompt=prompt or None, word_timestamps=True, condition_on_previous_text=False,
