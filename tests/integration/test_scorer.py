@@ -111,8 +111,8 @@ def test_evidence_times_match_word_timings(bank, grader) -> None:
     kp = {k.key_point_id: k for k in fb.key_points}["consistency"]
     assert kp.covered
     ev = kp.evidence
-    # The word whose text starts at the quote's first character gives the start time, and so on.
-    starts = {text.find(w.text.strip(), 0): w for w in t.words}
+    # The first word ending after the quote starts gives the start time; the last one starting
+    # before it ends gives the end time.
     offsets, pos = [], 0
     for w in t.words:
         pos = text.find(w.text.strip(), pos)
@@ -121,7 +121,6 @@ def test_evidence_times_match_word_timings(bank, grader) -> None:
     first = next(w for a, b, w in offsets if b > ev.start_char)
     last = [w for a, b, w in offsets if a < ev.end_char][-1]
     assert ev.start_s == pytest.approx(first.start_s) and ev.end_s == pytest.approx(last.end_s)
-    assert starts  # the answer had timed words at all
     assert fb.delivery.words_per_minute is not None
 
 

@@ -62,7 +62,7 @@ class ContentOptions:
     echo_word_weight: float = 0.3
     partial_cap: float = 0.4
     explained_sem: float = 0.35
-    short_answer_words: int = 15
+    short_answer_words: int = 8
     min_unit_words: int = 5
     exclusivity: float = 0.3
     evidence_min_strength: float = 0.25

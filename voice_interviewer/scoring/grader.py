@@ -3,7 +3,7 @@
 Scoring formula (``Feedback.overall``, 0..100)::
 
     content  = sum(weight_i * min(1, strength_i / 0.85)) / sum(weight_i)
-               * min(1, sqrt(content_words / 15))        # very short answers cannot score high
+               * min(1, sqrt(content_words / 8))        # very short answers cannot score high
     gate     = min(1, content / 0.5)                      # delivery earns credit only with substance
     overall  = 100 * (0.8 * content + 0.2 * delivery.score * gate)
 

@@ -16,6 +16,7 @@ from ..errors import ConfigError
 from .text import STOPWORDS, clauses, is_content, sentences, tokenize
 
 MIN_POINTS, MAX_POINTS = 3, 7
+SHORT_REFERENCE_WORDS = 40
 _SPLIT_WORDS = re.compile(r"\s+(?=(?:and|but|so|because|which|while|whereas|then|thus|therefore|by|to|so that|"
                           r"in order to|where|when|if)\b)", re.IGNORECASE)
 
@@ -117,11 +118,16 @@ def question_from_reference(question_text: str, reference: str, question_id: str
     ideas = _ideas(reference.strip())
     points: list[KeyPoint] = []
     whole = " ".join(reference.split())
-    if len(ideas) < MIN_POINTS and whole not in ideas:
-        ideas = [whole] + ideas
+    # A short reference is one idea: grading the whole of it beside its parts rewards an answer
+    # that says it all in other words, which the parts alone (split mid-idea) can miss.
+    whole_point = (len(ideas) < MIN_POINTS or len(tokenize(whole)) <= SHORT_REFERENCE_WORDS) and whole not in ideas
+    if whole_point:
+        ideas = [whole] + ideas[:MAX_POINTS - 1]
     for i, idea in enumerate(ideas):
         words = sum(1 for t in tokenize(idea) if is_content(t) and t.stem not in question_stems)
         weight = round(min(10.0, max(0.5, 1.0 + words / 4.0)), 2)
+        if whole_point and i == 0:
+            weight = min(10.0, weight * 2)
         points.append(KeyPoint(f"point-{i + 1}", weight, idea, _terms(idea, question_stems),
                                tip=f"Cover this idea from the model answer: {idea.rstrip('.')}."))
     by_weight = sorted(points, key=lambda k: -k.weight)[:2]
