@@ -21,7 +21,8 @@ DRIFT_ANSWER = (
 def _practice(tmp_path, stdin: str, *args: str) -> tuple[subprocess.CompletedProcess, dict | None]:
     report = tmp_path / "report.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "voice_interviewer", "practice", "--text", "--report", str(report), *args],
+        [sys.executable, "-m", "voice_interviewer", "practice", "--text", "--report", str(report),
+         "--data-dir", str(tmp_path / "data"), *args],
         input=stdin, capture_output=True, text=True, timeout=180 * UNIT_S,
     )
     return proc, (json.loads(report.read_text()) if report.exists() else None)
@@ -48,6 +49,11 @@ def test_full_text_interview_with_follow_up_feedback_and_report(tmp_path):
     assert len(drift["answers"]) == 2 and len(drift["follow_ups"]) == 1
     assert store["skipped"] is True and store["score"] is None
     assert report["top_tips"]
+    listing = subprocess.run([sys.executable, "-m", "voice_interviewer", "sessions", "list",
+                              "--data-dir", str(tmp_path / "data")], capture_output=True, text=True,
+                             timeout=60 * UNIT_S)
+    assert listing.returncode == 0, listing.stderr
+    assert report["session_id"] in listing.stdout  # typed sessions are stored for progress tracking
 
 
 def test_reveal_shows_what_a_strong_answer_covers(tmp_path):

@@ -14,6 +14,7 @@ import asyncio
 import concurrent.futures
 import json
 import signal
+from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
 from types import ModuleType
@@ -23,6 +24,7 @@ from ..bank import Bank
 from ..factory import make_grader, make_policy
 from ..interview import Interview
 from ..plan import InterviewSettings
+from ..recording import NullRecorder
 from ..report import SessionReport
 from ..transcript import Transcript
 from .desktop import AudioPath, DesktopChannel, DesktopOptions
@@ -73,7 +75,7 @@ def run_desktop_session(settings: InterviewSettings, bank: Bank, *, input_device
                         output_device: str | None = None, options: DesktopOptions = DesktopOptions(),
                         voice_engine: str | None = None, voice: str | None = None,
                         data_dir: str | None = None, report_path: str | None = None,
-                        screen: Screen | None = None) -> SessionReport | None:
+                        screen: Screen | None = None, record: bool = True) -> SessionReport | None:
     """Run one spoken session at this computer and return its report (None if nothing was graded)."""
     from ..speech.engine import SpeechEngine
     from ..speech.tts import VoiceOptions, make_synthesizer
@@ -92,9 +94,9 @@ def run_desktop_session(settings: InterviewSettings, bank: Bank, *, input_device
         engine = engine_loading.result()
         grader = make_grader(settings.interviewer)
         channel = DesktopChannel(sd, path, engine, synthesizer, options, screen, tuple(bank.vocabulary))
-        with SessionStore(data_dir) as store:
+        with (SessionStore(data_dir) if record else nullcontext()) as store:
             interview = Interview(bank, settings, channel, make_policy(settings.interviewer), grader,
-                                  recorder=store.recorder())
+                                  recorder=store.recorder() if store is not None else NullRecorder())
             if interview.questions:
                 first = interview.questions[0]
                 channel.warm_up = partial(grader.coverage, first, [Transcript(first.strong_answer)])

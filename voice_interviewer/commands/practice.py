@@ -7,6 +7,7 @@ import asyncio
 import json
 import math
 import sys
+from contextlib import nullcontext
 
 from ..bank import load_role
 from ..errors import ConfigError
@@ -21,6 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--report", metavar="PATH", help="also write the session report as JSON to PATH")
     p.add_argument("--data-dir", metavar="DIR", default=None,
                    help="where sessions and recordings are stored (default: the store's data folder)")
+    p.add_argument("--no-record", action="store_true",
+                   help="do not store this session (nothing is written to the data folder)")
     audio = p.add_argument_group("spoken practice (microphone and speakers)")
     audio.add_argument("--list-devices", action="store_true", help="list sound devices and exit")
     audio.add_argument("--input-device", metavar="DEVICE", default=None,
@@ -59,14 +62,23 @@ def _practice(args: argparse.Namespace) -> int:
         options = DesktopOptions(end_silence_s=_end_silence(args.end_silence), keys=not args.no_keys)
         run_desktop_session(settings, bank, input_device=args.input_device, output_device=args.output_device,
                             options=options, voice_engine=args.voice_engine, voice=args.voice,
-                            data_dir=args.data_dir, report_path=args.report)
+                            data_dir=args.data_dir, report_path=args.report, record=not args.no_record)
         return 0
-    from ..channels.text import TextChannel
-
-    interview = Interview(bank, settings, TextChannel(), make_policy(settings.interviewer),
-                          make_grader(settings.interviewer))
-    report = asyncio.run(interview.run())
+    report = _practice_typed(args, settings, bank)
     if args.report and report is not None:
         with open(args.report, "w", encoding="utf-8") as f:
             json.dump(report.to_dict(), f, indent=2)
     return 0
+
+
+def _practice_typed(args: argparse.Namespace, settings, bank):
+    """Typed sessions are stored too, so progress across sessions includes them."""
+    from ..channels.text import TextChannel
+    from ..recording import NullRecorder
+    from ..store import SessionStore
+
+    with (SessionStore(args.data_dir) if not args.no_record else nullcontext()) as store:
+        recorder = store.recorder() if store is not None else NullRecorder()
+        interview = Interview(bank, settings, TextChannel(), make_policy(settings.interviewer),
+                              make_grader(settings.interviewer), recorder=recorder)
+        return asyncio.run(interview.run())
