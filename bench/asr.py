@@ -116,7 +116,7 @@ def long_answer(clips: list[dict], rng: np.random.Generator, done_after_s: float
 
 def latency_bench(engine: SpeechEngine, clips: list[dict], runs: int) -> None:
     rng = np.random.default_rng(2024)
-    latencies, worst, tails, wers, durations, segments = [], [], [], [], [], []
+    latencies, cpus, worst, tails, wers, durations, segments = [], [], [], [], [], [], []
     for run in range(runs):
         # even runs: "done" pressed the moment the last clip's audio ends (the worst case, the open
         # tail holds the last sentence); odd runs: 0.5 s later, when a pause commit may have run
@@ -127,11 +127,12 @@ def latency_bench(engine: SpeechEngine, clips: list[dict], runs: int) -> None:
             listener = AnswerListener(engine, sample_rate=SAMPLE_RATE, timer_s=600,
                                       endpoint=EndpointOptions(end_silence_s=float("inf")))
             await replay(listener, audio)
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             transcript = await listener.finish()
-            return time.perf_counter() - t0, listener, transcript
+            return time.perf_counter() - t0, time.process_time() - c0, listener, transcript
 
-        took, listener, transcript = asyncio.run(go())
+        took, cpu, listener, transcript = asyncio.run(go())
+        cpus.append(cpu)
         latencies.append(took)
         if done_after_s == 0.0:
             worst.append(took)
@@ -139,14 +140,16 @@ def latency_bench(engine: SpeechEngine, clips: list[dict], runs: int) -> None:
         wers.append(wer(reference, transcript.text))
         durations.append(len(audio) / SAMPLE_RATE)
         segments.append(len(transcript.segments))
-        print(f"  answer {durations[-1]:.1f} s, done +{done_after_s:.1f} s: finish {took * 1000:.0f} ms, decoded at finish "
+        print(f"  answer {durations[-1]:.1f} s, done +{done_after_s:.1f} s: finish {took * 1000:.0f} ms ({cpu * 1000:.0f} ms CPU), decoded at finish "
               f"{tails[-1]:.1f} s, {segments[-1]} segments, {listener.decodes} decodes, WER {wers[-1]:.3f}",
               flush=True)
     print(f"end-of-answer latency (finish() → final transcript), {runs} answers of ~{statistics.mean(durations):.0f} s: "
           f"p50 {statistics.median(latencies) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms; "
           f"audio decoded at finish p50 {statistics.median(tails):.1f} s; long-answer WER p50 "
           f"{statistics.median(wers):.4f}")
-    print(f"  of which 'done' at the very end of the last word's clip: p50 {statistics.median(worst) * 1000:.0f} ms")
+    print(f"  of which 'done' at the very end of the last word's clip: p50 {statistics.median(worst) * 1000:.0f} ms; "
+          f"CPU spent in finish() p50 {statistics.median(cpus) * 1000:.0f} ms (wall time includes waiting for "
+          "a CPU on a shared machine)")
 
 
 def prompt_bench(engine: SpeechEngine) -> None:
