@@ -5,6 +5,12 @@ clauses), each idea becomes a key point weighted by how much it says, and its
 distinctive terms (content words the question does not already contain) become
 the phrasings. A one-sentence reference still yields three key points — the
 whole idea plus its two halves — so a partly right answer earns partial credit.
+
+Key points cut from a short reference are few and arbitrary, so coverage alone
+is a noisy grade. :func:`whole_answer_signals` adds the two signals that are
+robust in short-answer grading: the cosine between the whole answer and the
+whole reference, and the recall of the reference's content-word stems; the
+grader averages them with coverage, in equal parts.
 """
 
 from __future__ import annotations
@@ -13,8 +19,10 @@ import re
 
 from ..bank import FollowUp, KeyPoint, Question
 from ..errors import ConfigError
-from .text import STOPWORDS, clauses, is_content, sentences, tokenize
+from .embed import Embedder
+from .text import STOPWORDS, clauses, clean_text, filler_mask, is_content, sentences, tokenize
 
+REFERENCE_ROUND = "adhoc"
 MIN_POINTS, MAX_POINTS = 3, 7
 SHORT_REFERENCE_WORDS = 40
 _SPLIT_WORDS = re.compile(r"\s+(?=(?:and|but|so|because|which|while|whereas|then|thus|therefore|by|to|so that|"
@@ -134,7 +142,39 @@ def question_from_reference(question_text: str, reference: str, question_id: str
     # Probe with the point's key term, not its statement: the statement would give the answer away.
     follow_ups = tuple(FollowUp(k.id, f"Could you say more about how {k.phrasings[0]} fits into your answer?")
                        for k in by_weight)
-    return Question(id=question_id, round="adhoc", text=question_text.strip(), difficulty="medium",
+    return Question(id=question_id, round=REFERENCE_ROUND, text=question_text.strip(), difficulty="medium",
                     answer_time_s=max(30, min(300, 30 + 4 * len(tokenize(reference)))), kind="technical",
                     key_points=tuple(points), follow_ups=follow_ups, strong_answer=reference.strip())
 
+
+
+def is_reference_question(question: Question) -> bool:
+    """Whether ``question`` was built by :func:`question_from_reference` (its rubric is derived, not written)."""
+    return question.round == REFERENCE_ROUND and bool(question.strong_answer.strip())
+
+
+def stem_recall(reference: str, answer: str, question_text: str, echo_weight: float) -> float:
+    """Weighted share of the reference's content-word stems that the answer uses (0..1).
+
+    Stems the question already contains weigh ``echo_weight``: repeating the
+    question's words shows little.
+    """
+    question_stems = {t.stem for t in tokenize(question_text)}
+    ref = {t.stem for t in tokenize(reference) if is_content(t)}
+    if not ref:
+        return 0.0
+    said = {t.stem for t in tokenize(answer) if is_content(t)}
+    weight = {s: (echo_weight if s in question_stems else 1.0) for s in ref}
+    return sum(w for s, w in weight.items() if s in said) / sum(weight.values())
+
+
+def whole_answer_signals(question: Question, answer: str, embedder: Embedder,
+                         echo_weight: float) -> tuple[float, float]:
+    """(cosine of whole answer and whole reference clipped to 0..1, stem recall) for a reference question."""
+    tokens = tokenize(answer)
+    if not any(is_content(t) for t in tokens):
+        return 0.0, 0.0
+    spoken = clean_text(answer, tokens, filler_mask(answer, tokens))
+    ref_vec, ans_vec = embedder.embed([question.strong_answer, spoken])
+    cosine = float(min(1.0, max(0.0, float(ref_vec @ ans_vec))))
+    return cosine, stem_recall(question.strong_answer, answer, question.text, echo_weight)
