@@ -25,7 +25,7 @@ import numpy as np
 
 from ..bank import KeyPoint, Question
 from ..transcript import Transcript, Word
-from .embed import MiniLmEmbedder, get_embedder
+from .embed import Embedder, get_embedder
 from .feedback import Evidence, KeyPointResult
 from .text import Span, Token, clauses, clean_text, filler_mask, is_content, sentences, tokenize, windows
 
@@ -41,6 +41,7 @@ class ContentOptions:
         question_echo: How much of the question's own similarity to a key point is removed (0..1).
         window_words: Words per sliding window over long sentences.
         window_stride: Words between window starts.
+        max_unit_words: Longest sentence or clause embedded whole once it also has windows.
         lexical_slack_words: Extra words allowed between the words of a phrasing.
         echo_word_weight: Weight of a phrasing word that the question already contains.
         partial_cap: Highest strength of a point that is named but not explained.
@@ -57,7 +58,8 @@ class ContentOptions:
     sem_full: float = 0.55
     question_echo: float = 1.0
     window_words: int = 12
-    window_stride: int = 6
+    window_stride: int = 8
+    max_unit_words: int = 24
     lexical_slack_words: int = 3
     echo_word_weight: float = 0.3
     partial_cap: float = 0.4
@@ -104,15 +106,24 @@ def analyse(text: str, options: ContentOptions = ContentOptions()) -> Analysis:
         units.append(trimmed)
         unit_texts.append(clean_text(text, span.tokens, [fillers[index[t.start]] for t in span.tokens]))
 
+    def spoken(span: Span) -> list[Token]:
+        return [t for t in span.tokens if not fillers[index[t.start]]]
+
+    # Embedding cost grows with the words embedded, so each word should sit in few
+    # units: a run-on sentence is represented by its short clauses and windows, not
+    # also by itself (a long unit's vector is diluted anyway).
     for sent in sentences(text, tokens):
-        add(sent)
+        said = spoken(sent)
+        windowed = len(said) > options.window_words + 4
+        if not windowed or len(said) <= options.max_unit_words:
+            add(sent)
         parts = clauses(text, sent)
         if len(parts) > 1:
             for part in parts:
-                add(part)
-        spoken = [t for t in sent.tokens if not fillers[index[t.start]]]
-        if len(spoken) > options.window_words + 4:
-            for w in windows(spoken, options.window_words, options.window_stride):
+                if not windowed or len(spoken(part)) <= options.max_unit_words:
+                    add(part)
+        if windowed:
+            for w in windows(said, options.window_words, options.window_stride):
                 add(w)
     content_idx = [i for i, t in enumerate(tokens) if not fillers[i] and is_content(t)]
     sentence_of = [0] * len(tokens)
@@ -217,12 +228,12 @@ def evidence_for(transcript: Transcript, start: int, end: int,
 class ContentScorer:
     """Matches a question's key points against an answer transcript."""
 
-    def __init__(self, options: ContentOptions = ContentOptions(), embedder: MiniLmEmbedder | None = None):
+    def __init__(self, options: ContentOptions = ContentOptions(), embedder: Embedder | None = None):
         self.options = options
         self._embedder = embedder
 
     @property
-    def embedder(self) -> MiniLmEmbedder:
+    def embedder(self) -> Embedder:
         if self._embedder is None:
             self._embedder = get_embedder()
         return self._embedder

@@ -8,6 +8,7 @@ transcript (delivery counts them); the content matcher skips them.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -71,11 +72,13 @@ _SUFFIXES = (
 )
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A small suffix-stripping stemmer: consistent, not linguistically perfect.
 
     Both the rubric and the answer go through the same function, so "monitoring",
     "monitored" and "monitors" meet at "monitor"; that is all matching needs.
+    Cached: a grade stems the same rubric and answer words many times.
     """
     w = word.lower().replace("’", "'")
     if w.endswith("'s"):
