@@ -5,9 +5,14 @@ lengthened with spoken filler and a vague tail so it reads like speech, plus a
 vague echo answer for every third question. Model load time is printed on its
 own; ``coverage`` (what the follow-up policy calls after every answer) and the
 full ``grade`` are timed separately, cold (nothing cached) and warm (rubric
-texts cached, as in a real session).
+texts cached, as in a real session: answers are new every time).
 
-    python bench/score_speed.py [--role mlops-engineer]
+In the same run, a baseline is timed the way the scorer worked before the ONNX
+backend: the float32 numpy forward pass over the older, denser units (whole
+run-on sentences plus windows every 6 words). Ratios within one run are the
+figures to compare; the machine may be busy.
+
+    python bench/score_speed.py [--role mlops-engineer] [--no-baseline]
 """
 
 from __future__ import annotations
@@ -15,14 +20,18 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from dataclasses import dataclass
+from typing import Callable
 
 from voice_interviewer.bank import Question, load_role
-from voice_interviewer.scoring.embed import get_embedder
+from voice_interviewer.scoring.content import ContentOptions, ContentScorer, analyse
+from voice_interviewer.scoring.embed import Embedder, EmbedderOptions, load_embedder
 from voice_interviewer.scoring.grader import OfflineGrader
 from voice_interviewer.transcript import Transcript
 
 TAIL = ("Um, and I mean in practice it depends on the team and the setup, you know, so we'd look at what we "
         "already have and, uh, start from there and improve it step by step.")
+BASELINE_CONTENT = ContentOptions(window_stride=6, max_unit_words=10_000)
 
 
 def realistic_answers(questions: list[Question]) -> list[tuple[Question, Transcript]]:
@@ -38,50 +47,77 @@ def realistic_answers(questions: list[Question]) -> list[tuple[Question, Transcr
     return out
 
 
+@dataclass
+class Figures:
+    load_s: float
+    tokens_per_answer: float
+    cold: list[float]
+    warm_cov: list[float]
+    warm_grade: list[float]
+
+
+def _warm(embedder: Embedder, rubric: dict, call: Callable[[], object]) -> float:
+    embedder._cache.clear()  # keep only the rubric texts: an answer is never seen twice
+    embedder._cache.update(rubric)
+    s = time.perf_counter()
+    call()
+    return time.perf_counter() - s
+
+
+def measure(answers: list[tuple[Question, Transcript]], questions: list[Question], embed: EmbedderOptions,
+            content: ContentOptions, cold: bool) -> Figures:
+    t0 = time.perf_counter()
+    embedder = load_embedder(embed)
+    load_s = time.perf_counter() - t0
+    grader = OfflineGrader(content=content, scorer=ContentScorer(content, embedder))
+    tokens = [sum(len(e.ids) for e in embedder.tokenizer.encode_batch(analyse(t.text, content).unit_texts))
+              for _, t in answers]
+    per = []
+    if cold:
+        for q, t in answers:
+            s = time.perf_counter()
+            grader.grade_sync(q, [t])
+            per.append(time.perf_counter() - s)
+    embedder._cache.clear()
+    for q in questions:  # a session embeds a question's rubric once
+        grader.coverage(q, [Transcript("warm up")])
+    rubric = dict(embedder._cache)
+    warm_cov = [_warm(embedder, rubric, lambda: grader.coverage(q, [t])) for q, t in answers] if cold else []
+    warm_grade = [_warm(embedder, rubric, lambda: grader.grade_sync(q, [t])) for q, t in answers]
+    return Figures(load_s, statistics.mean(tokens), per, warm_cov, warm_grade)
+
+
+def _rate(n: int, times: list[float]) -> str:
+    return f"{n / sum(times):6.2f} answers/s  (median {statistics.median(times) * 1000:.0f} ms, " \
+           f"max {max(times) * 1000:.0f} ms)"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--role", default="mlops-engineer")
+    ap.add_argument("--no-baseline", action="store_true", help="skip the slow numpy baseline")
     args = ap.parse_args()
     bank = load_role(args.role)
-    answers = realistic_answers(list(bank.questions))
+    questions = list(bank.questions)
+    answers = realistic_answers(questions)
     words = [len(t.text.split()) for _, t in answers]
-
-    t0 = time.perf_counter()
-    embedder = get_embedder()
-    load_s = time.perf_counter() - t0
-    grader = OfflineGrader()
-
-    t0 = time.perf_counter()
-    per = []
-    for q, t in answers:
-        s = time.perf_counter()
-        grader.grade_sync(q, [t])
-        per.append(time.perf_counter() - s)
-    cold_s = time.perf_counter() - t0
-
-    embedder._cache.clear()
-    for q in bank.questions:  # a session embeds a question's rubric once; answers are new every time
-        grader.coverage(q, [Transcript("warm up")])
-    rubric = dict(embedder._cache)
-    rubric_texts = len(rubric)
-    warm_cov, warm_grade = [], []
-    for q, t in answers:
-        for timings, call in ((warm_cov, grader.coverage), (warm_grade, grader.grade_sync)):
-            embedder._cache.clear()  # keep only the rubric texts: an answer is never seen twice
-            embedder._cache.update(rubric)
-            s = time.perf_counter()
-            call(q, [t])
-            timings.append(time.perf_counter() - s)
     n = len(answers)
-    print(f"role {bank.role}: {len(bank.questions)} questions, {n} answers, "
+    print(f"role {bank.role}: {len(questions)} questions, {n} answers, "
           f"{statistics.mean(words):.0f} words per answer (min {min(words)}, max {max(words)})")
-    print(f"model load:                 {load_s:.2f} s")
-    print(f"grade, cold (rubric uncached): {n / cold_s:.2f} answers/s  (median {statistics.median(per) * 1000:.0f} ms)")
-    print(f"rubric texts embedded:      {rubric_texts}")
-    print(f"coverage, warm:             {n / sum(warm_cov):.2f} answers/s  "
-          f"(median {statistics.median(warm_cov) * 1000:.0f} ms, max {max(warm_cov) * 1000:.0f} ms)")
-    print(f"grade, warm:                {n / sum(warm_grade):.2f} answers/s  "
-          f"(median {statistics.median(warm_grade) * 1000:.0f} ms)")
+    now = measure(answers, questions, EmbedderOptions(), ContentOptions(), cold=True)
+    backend = load_embedder(EmbedderOptions()).backend
+    print(f"default ({backend} backend): model load {now.load_s:.2f} s, "
+          f"{now.tokens_per_answer:.0f} word pieces embedded per answer")
+    print(f"  grade, cold (rubric uncached): {_rate(n, now.cold)}")
+    print(f"  coverage, warm:                {_rate(n, now.warm_cov)}")
+    print(f"  grade, warm:                   {_rate(n, now.warm_grade)}")
+    if args.no_baseline:
+        return
+    base = measure(answers, questions, EmbedderOptions(backend="numpy"), BASELINE_CONTENT, cold=False)
+    print(f"baseline (numpy backend, denser units): model load {base.load_s:.2f} s, "
+          f"{base.tokens_per_answer:.0f} word pieces embedded per answer")
+    print(f"  grade, warm:                   {_rate(n, base.warm_grade)}")
+    print(f"speed-up, grade warm: {sum(base.warm_grade) / sum(now.warm_grade):.1f}x")
 
 
 if __name__ == "__main__":

@@ -45,14 +45,14 @@ class EmbedderOptions:
 
     Attributes:
         max_tokens: Truncation length in word pieces (the model was trained with 256).
-        batch_size: Texts per forward pass; batches are sorted by length so padding stays small.
+        batch_size: Texts per forward pass; texts are sorted by length and small batches keep padding small.
         cache_entries: How many text -> vector results to remember (rubric texts repeat on every grade).
         backend: "auto" (onnx when its model is installed, else numpy), "onnx" or "numpy".
         onnx_threads: onnxruntime intra-op threads; one or two leave cores for speech recognition.
     """
 
     max_tokens: int = 256
-    batch_size: int = 32
+    batch_size: int = 8
     cache_entries: int = 4096
     backend: str = "auto"
     onnx_threads: int = 2
