@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from voice_interviewer.bank import load_role
+from voice_interviewer.errors import ConfigError
 from voice_interviewer.scoring.embed import (EmbedderOptions, MiniLmEmbedder, OnnxMiniLmEmbedder, get_embedder,
                                              load_embedder, onnx_model_path)
 from voice_interviewer.scoring.grader import OfflineGrader
@@ -85,7 +86,7 @@ def test_onnx_backend_is_the_default_and_agrees_with_numpy() -> None:
 
 
 def test_unknown_backend_is_refused_with_the_allowed_names() -> None:
-    with pytest.raises(ValueError, match="auto, onnx, numpy"):
+    with pytest.raises(ConfigError, match="'torch' is not one of auto, onnx, numpy"):
         load_embedder(EmbedderOptions(backend="torch"))
 
 

