@@ -8,8 +8,8 @@ full ``grade`` are timed separately, cold (nothing cached) and warm (rubric
 texts cached, as in a real session: answers are new every time).
 
 In the same run, a baseline is timed the way the scorer worked before the ONNX
-backend: the float32 numpy forward pass over the older, denser units (whole
-run-on sentences plus windows every 6 words). Ratios within one run are the
+backend: the float32 numpy forward pass in batches of 32 over the older, denser
+units (whole run-on sentences plus windows every 6 words). Ratios within one run are the
 figures to compare; the machine may be busy.
 
     python bench/score_speed.py [--role mlops-engineer] [--no-baseline]
@@ -31,7 +31,7 @@ from voice_interviewer.transcript import Transcript
 
 TAIL = ("Um, and I mean in practice it depends on the team and the setup, you know, so we'd look at what we "
         "already have and, uh, start from there and improve it step by step.")
-BASELINE_CONTENT = ContentOptions(window_stride=6, max_unit_words=10_000)
+BASELINE_CONTENT = ContentOptions(window_stride=6, max_unit_words=10_000, long_window_stride=6)
 
 
 def realistic_answers(questions: list[Question]) -> list[tuple[Question, Transcript]]:
@@ -113,7 +113,8 @@ def main() -> None:
     print(f"  grade, warm:                   {_rate(n, now.warm_grade)}")
     if args.no_baseline:
         return
-    base = measure(answers, questions, EmbedderOptions(backend="numpy"), BASELINE_CONTENT, cold=False)
+    base = measure(answers, questions, EmbedderOptions(backend="numpy", batch_size=32), BASELINE_CONTENT,
+                   cold=False)
     print(f"baseline (numpy backend, denser units): model load {base.load_s:.2f} s, "
           f"{base.tokens_per_answer:.0f} word pieces embedded per answer")
     print(f"  grade, warm:                   {_rate(n, base.warm_grade)}")

@@ -42,6 +42,8 @@ class ContentOptions:
         window_words: Words per sliding window over long sentences.
         window_stride: Words between window starts.
         max_unit_words: Longest sentence or clause embedded whole once it also has windows.
+        long_window_stride: Words between window starts in a sentence longer than max_unit_words
+            (its short clauses already give units across window edges).
         lexical_slack_words: Extra words allowed between the words of a phrasing.
         echo_word_weight: Weight of a phrasing word that the question already contains.
         partial_cap: Highest strength of a point that is named but not explained.
@@ -60,6 +62,7 @@ class ContentOptions:
     window_words: int = 12
     window_stride: int = 8
     max_unit_words: int = 24
+    long_window_stride: int = 12
     lexical_slack_words: int = 3
     echo_word_weight: float = 0.3
     partial_cap: float = 0.4
@@ -123,7 +126,8 @@ def analyse(text: str, options: ContentOptions = ContentOptions()) -> Analysis:
                 if not windowed or len(spoken(part)) <= options.max_unit_words:
                     add(part)
         if windowed:
-            for w in windows(said, options.window_words, options.window_stride):
+            stride = options.window_stride if len(said) <= options.max_unit_words else options.long_window_stride
+            for w in windows(said, options.window_words, stride):
                 add(w)
     content_idx = [i for i, t in enumerate(tokens) if not fillers[i] and is_content(t)]
     sentence_of = [0] * len(tokens)
