@@ -190,3 +190,13 @@ def key_words(reference: str, min_len: int = 5) -> list[str]:
 
 def normalise(text: str) -> str:
     return " ".join("".join(ch for ch in w.lower() if ch.isalnum() or ch == "'") for w in text.split())
+
+
+def was_heard(word: str, heard: str | list[str]) -> bool:
+    """A key word counts as heard when a heard word shares its first five letters.
+
+    Spelling and inflection vary between recognisers and references ("counselled" /
+    "counseled", "stuff" / "stuffed"); the tests check that the answer arrived, not spelling.
+    """
+    words = heard.split() if isinstance(heard, str) else heard
+    return any(h[:5] == word[:5] for h in words)
