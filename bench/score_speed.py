@@ -7,7 +7,7 @@ own; ``coverage`` (what the follow-up policy calls after every answer) and the
 full ``grade`` are timed separately, cold (nothing cached) and warm (rubric
 texts cached, as in a real session: answers are new every time).
 
-In the same run, a baseline is timed the way the scorer worked before the ONNX
+In the same run, alternating answer by answer, a baseline is timed the way the scorer worked before the ONNX
 backend: the float32 numpy forward pass in batches of 32 over the older, denser
 units (whole run-on sentences plus windows every 6 words). Ratios within one run are the
 figures to compare; the machine may be busy.
@@ -20,12 +20,11 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from dataclasses import dataclass
 from typing import Callable
 
 from voice_interviewer.bank import Question, load_role
 from voice_interviewer.scoring.content import ContentOptions, ContentScorer, analyse
-from voice_interviewer.scoring.embed import Embedder, EmbedderOptions, load_embedder
+from voice_interviewer.scoring.embed import EmbedderOptions, load_embedder
 from voice_interviewer.scoring.grader import OfflineGrader
 from voice_interviewer.transcript import Transcript
 
@@ -47,44 +46,35 @@ def realistic_answers(questions: list[Question]) -> list[tuple[Question, Transcr
     return out
 
 
-@dataclass
-class Figures:
-    load_s: float
-    tokens_per_answer: float
-    cold: list[float]
-    warm_cov: list[float]
-    warm_grade: list[float]
+class Setup:
+    """One scorer configuration with its own model and cache, warmed with every question's rubric."""
 
+    def __init__(self, questions: list[Question], embed: EmbedderOptions, content: ContentOptions):
+        t0 = time.perf_counter()
+        self.embedder = load_embedder(embed)
+        self.load_s = time.perf_counter() - t0
+        self.content = content
+        self.grader = OfflineGrader(content=content, scorer=ContentScorer(content, self.embedder))
+        self.rubric: dict = {}
+        self.questions = questions
 
-def _warm(embedder: Embedder, rubric: dict, call: Callable[[], object]) -> float:
-    embedder._cache.clear()  # keep only the rubric texts: an answer is never seen twice
-    embedder._cache.update(rubric)
-    s = time.perf_counter()
-    call()
-    return time.perf_counter() - s
+    def tokens_per_answer(self, answers: list[tuple[Question, Transcript]]) -> float:
+        return statistics.mean(sum(len(e.ids) for e in self.embedder.tokenizer.encode_batch(
+            analyse(t.text, self.content).unit_texts)) for _, t in answers)
 
+    def warm_up(self) -> None:
+        self.embedder._cache.clear()
+        for q in self.questions:  # a session embeds a question's rubric once
+            self.grader.coverage(q, [Transcript("warm up")])
+        self.rubric = dict(self.embedder._cache)
 
-def measure(answers: list[tuple[Question, Transcript]], questions: list[Question], embed: EmbedderOptions,
-            content: ContentOptions, cold: bool) -> Figures:
-    t0 = time.perf_counter()
-    embedder = load_embedder(embed)
-    load_s = time.perf_counter() - t0
-    grader = OfflineGrader(content=content, scorer=ContentScorer(content, embedder))
-    tokens = [sum(len(e.ids) for e in embedder.tokenizer.encode_batch(analyse(t.text, content).unit_texts))
-              for _, t in answers]
-    per = []
-    if cold:
-        for q, t in answers:
-            s = time.perf_counter()
-            grader.grade_sync(q, [t])
-            per.append(time.perf_counter() - s)
-    embedder._cache.clear()
-    for q in questions:  # a session embeds a question's rubric once
-        grader.coverage(q, [Transcript("warm up")])
-    rubric = dict(embedder._cache)
-    warm_cov = [_warm(embedder, rubric, lambda: grader.coverage(q, [t])) for q, t in answers] if cold else []
-    warm_grade = [_warm(embedder, rubric, lambda: grader.grade_sync(q, [t])) for q, t in answers]
-    return Figures(load_s, statistics.mean(tokens), per, warm_cov, warm_grade)
+    def timed(self, call: Callable[[], object], keep_rubric: bool = True) -> float:
+        if keep_rubric:  # keep only the rubric texts: an answer is never seen twice
+            self.embedder._cache.clear()
+            self.embedder._cache.update(self.rubric)
+        s = time.perf_counter()
+        call()
+        return time.perf_counter() - s
 
 
 def _rate(n: int, times: list[float]) -> str:
@@ -104,21 +94,29 @@ def main() -> None:
     n = len(answers)
     print(f"role {bank.role}: {len(questions)} questions, {n} answers, "
           f"{statistics.mean(words):.0f} words per answer (min {min(words)}, max {max(words)})")
-    now = measure(answers, questions, EmbedderOptions(), ContentOptions(), cold=True)
-    backend = load_embedder(EmbedderOptions()).backend
-    print(f"default ({backend} backend): model load {now.load_s:.2f} s, "
-          f"{now.tokens_per_answer:.0f} word pieces embedded per answer")
-    print(f"  grade, cold (rubric uncached): {_rate(n, now.cold)}")
-    print(f"  coverage, warm:                {_rate(n, now.warm_cov)}")
-    print(f"  grade, warm:                   {_rate(n, now.warm_grade)}")
+    now = Setup(questions, EmbedderOptions(), ContentOptions())
+    cold = [now.timed(lambda: now.grader.grade_sync(q, [t]), keep_rubric=False) for q, t in answers]
+    now.warm_up()
+    warm_cov = [now.timed(lambda: now.grader.coverage(q, [t])) for q, t in answers]
+    print(f"default ({now.embedder.backend} backend): model load {now.load_s:.2f} s, "
+          f"{now.tokens_per_answer(answers):.0f} word pieces embedded per answer")
+    print(f"  grade, cold (rubric uncached): {_rate(n, cold)}")
+    print(f"  coverage, warm:                {_rate(n, warm_cov)}")
     if args.no_baseline:
+        warm = [now.timed(lambda: now.grader.grade_sync(q, [t])) for q, t in answers]
+        print(f"  grade, warm:                   {_rate(n, warm)}")
         return
-    base = measure(answers, questions, EmbedderOptions(backend="numpy", batch_size=32), BASELINE_CONTENT,
-                   cold=False)
+    base = Setup(questions, EmbedderOptions(backend="numpy", batch_size=32), BASELINE_CONTENT)
+    base.warm_up()
+    warm_now, warm_base = [], []
+    for q, t in answers:  # alternate, so a change in machine load hits both alike
+        warm_base.append(base.timed(lambda: base.grader.grade_sync(q, [t])))
+        warm_now.append(now.timed(lambda: now.grader.grade_sync(q, [t])))
+    print(f"  grade, warm:                   {_rate(n, warm_now)}")
     print(f"baseline (numpy backend, denser units): model load {base.load_s:.2f} s, "
-          f"{base.tokens_per_answer:.0f} word pieces embedded per answer")
-    print(f"  grade, warm:                   {_rate(n, base.warm_grade)}")
-    print(f"speed-up, grade warm: {sum(base.warm_grade) / sum(now.warm_grade):.1f}x")
+          f"{base.tokens_per_answer(answers):.0f} word pieces embedded per answer")
+    print(f"  grade, warm:                   {_rate(n, warm_base)}")
+    print(f"speed-up, grade warm (same answers, alternated): {sum(warm_base) / sum(warm_now):.1f}x")
 
 
 if __name__ == "__main__":
