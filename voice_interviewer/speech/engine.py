@@ -10,9 +10,11 @@ engine's own worker thread(s) and never on the event loop.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import itertools
 import os
+import queue
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,8 +103,7 @@ class SpeechEngine:
         self.model = model
         self.options = options
         self.model_name = model_name
-        self._executor = ThreadPoolExecutor(max_workers=max(1, options.workers),
-                                            thread_name_prefix="speech-engine")
+        self._workers = _PriorityWorkers(max(1, options.workers), "speech-engine")
 
     @classmethod
     def load(cls, options: TranscriberOptions = TranscriberOptions()) -> "SpeechEngine":
@@ -175,11 +176,56 @@ class SpeechEngine:
                     words.append(Word(text, float(w.start), float(w.end), float(w.probability)))
         return Decoded(tuple(words), len(audio) / SAMPLE_RATE)
 
-    async def decode_async(self, audio: np.ndarray, prompt: str | None = None) -> Decoded:
-        """:meth:`decode` on the engine's worker thread, so the event loop keeps running."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self.decode, audio, prompt)
+    async def decode_async(self, audio: np.ndarray, prompt: str | None = None, *,
+                           urgent: bool = False) -> Decoded:
+        """:meth:`decode` on the engine's worker thread, so the event loop keeps running.
+
+        ``urgent`` decodes (an answer that has just ended) run before queued live-caption
+        decodes of other sessions: the turn latency a candidate waits through is spent here.
+        """
+        future = self._workers.submit(URGENT if urgent else ROUTINE, self.decode, audio, prompt)
+        return await asyncio.wrap_future(future)
 
     def close(self) -> None:
         """Stop the worker threads (pending calls finish first)."""
-        self._executor.shutdown(wait=True)
+        self._workers.shutdown()
+
+
+URGENT, ROUTINE = 0, 1
+
+
+class _PriorityWorkers:
+    """Worker threads that take the most urgent call first, in arrival order within a priority."""
+
+    _STOP = 99
+
+    def __init__(self, workers: int, name: str):
+        self._queue: queue.PriorityQueue = queue.PriorityQueue()
+        self._order = itertools.count()
+        self._threads = [threading.Thread(target=self._loop, name=f"{name}-{i}", daemon=True)
+                         for i in range(workers)]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, priority: int, fn: Any, *args: Any) -> concurrent.futures.Future:
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        self._queue.put((priority, next(self._order), future, fn, args))
+        return future
+
+    def _loop(self) -> None:
+        while True:
+            priority, _, future, fn, args = self._queue.get()
+            if priority == self._STOP:
+                return
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(*args))
+            except BaseException as exc:  # delivered to the awaiting caller
+                future.set_exception(exc)
+
+    def shutdown(self) -> None:
+        for _ in self._threads:
+            self._queue.put((self._STOP, next(self._order), None, None, ()))
+        for thread in self._threads:
+            thread.join()

@@ -242,7 +242,7 @@ class AnswerListener:
                               context_chars=self.stream.context_chars)
         loop = asyncio.get_running_loop()
         t0 = loop.time()
-        decoded = await self.engine.decode_async(audio, prompt)
+        decoded = await self.engine.decode_async(audio, prompt, urgent=self._finishing)
         took = loop.time() - t0
         self._decode_wall_s = took if not self.decodes else 0.7 * self._decode_wall_s + 0.3 * took
         self.decodes += 1
