@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import threading
 import wave
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -21,13 +18,11 @@ from voice_interviewer.channels.base import Reply, ReplyAction, SessionInfo, Utt
 from voice_interviewer.scoring.feedback import Delivery, Feedback, KeyPointResult
 from voice_interviewer.store import SessionStore
 from voice_interviewer.transcript import Segment, Transcript, Word
-from voice_interviewer.web_api import handle_api
 
 from tests.conftest import UNIT_S
 
 pytestmark = pytest.mark.slow
 
-WEB_DIR = Path(__file__).resolve().parents[2] / "voice_interviewer" / "web"
 SCREENS = Path("/tmp/vi-screens")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--autoplay-policy=no-user-gesture-required",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -113,47 +108,17 @@ def record_session(store: SessionStore, speech_dir: Path, tmp: Path, session_id:
     rec.session_finished(None, "completed")
 
 
-class ApiAndPages(BaseHTTPRequestHandler):
-    """Static files from the web client plus the sessions API: what the real server will wire."""
-
-    store: SessionStore
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server naming
-        url = urlsplit(self.path)
-        if url.path.startswith("/api/"):
-            r = handle_api("GET", url.path, parse_qs(url.query), self.store)
-            self._send(r.status, r.content_type, r.body)
-            return
-        target = (WEB_DIR / url.path.lstrip("/")).resolve()
-        if WEB_DIR not in target.parents or not target.is_file():
-            self._send(404, "text/plain", b"not found")
-            return
-        ctype = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}.get(target.suffix,
-                                                                                      "application/octet-stream")
-        self._send(200, ctype + "; charset=utf-8", target.read_bytes())
-
-    def _send(self, status: int, ctype: str, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture()
 def served(tmp_path: Path, speech_dir: Path):
+    """The real server (static pages + sessions API) over a store holding one recorded session."""
+    from tests.integration.test_server_protocol import ServerThread
+    from voice_interviewer.server import ServerOptions
+
     store = SessionStore(tmp_path / "data")
     record_session(store, speech_dir, tmp_path, "abcdef0123456789")
-    handler = type("Handler", (ApiAndPages,), {"store": store})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", store
-    server.shutdown()
-    server.server_close()
+    server = ServerThread(ServerOptions(port=0, voice_engine="pyttsx3"), store=store)
+    yield f"http://127.0.0.1:{server.port}", store
+    server.stop()
     store.close()
 
 
@@ -180,7 +145,9 @@ def test_playback_page_replays_both_voices_with_words_in_sync(served, tmp_path: 
     SCREENS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        # The server's Content-Security-Policy forbids eval; the test's own probes are evaluated
+        # strings, so only the test's page bypasses it.
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(f"{base}/playback.html?session=abcdef0123456789")
