@@ -20,8 +20,8 @@ from contextlib import aclosing
 from dataclasses import dataclass, replace
 
 from ..errors import LlmError
-from ..llm.client import LlmClient, Message
-from ..llm.config import LlmOptions, not_configured_notice
+from ..llm.client import Message, connect
+from ..llm.config import LlmOptions
 from ..llm.guard import bridge_problem, follow_up_problem
 from ..transcript import Transcript
 from .base import FollowUpDecision, InterviewerPolicy, TurnContext
@@ -69,12 +69,9 @@ class LlmInterviewer:
 
     def __init__(self, fallback: InterviewerPolicy, options: LlmOptions | None = None):
         self.fallback = fallback
-        self.options = options or LlmOptions.from_env()
-        self.client = LlmClient(self.options) if self.options.configured else None
+        self.options, self.client = connect(options)
         self.name = "llm" if self.client else fallback.name
         self.last_outcome: TurnOutcome | None = None
-        if self.client is None:
-            not_configured_notice()
 
     def _secrets_and_public(self, ctx: TurnContext, decision: FollowUpDecision) -> tuple[list[str], list[str]]:
         q = ctx.question

@@ -140,3 +140,18 @@ class LlmClient:
         text = await self.complete([{"role": "user", "content": "Reply with the single word OK."}],
                                    max_tokens=8, timeout_s=self.options.doctor_timeout_s)
         return text.strip(), time.perf_counter() - started
+
+
+def connect(options: LlmOptions | None = None) -> tuple[LlmOptions, LlmClient | None]:
+    """Options (from the environment unless given) and a client, or None when nothing is configured.
+
+    With no endpoint configured nothing may leave the machine: callers fall back to the
+    offline rubric, and the one-line notice says so.
+    """
+    options = options or LlmOptions.from_env()
+    if not options.configured:
+        from .config import not_configured_notice
+
+        not_configured_notice()
+        return options, None
+    return options, LlmClient(options)

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 from ..bank import KeyPoint, Question
 from ..errors import LlmError
-from ..llm.client import LlmClient, Message
-from ..llm.config import LlmOptions, not_configured_notice
+from ..llm.client import Message, connect
+from ..llm.config import LlmOptions
 from ..llm.guard import content_words, find_quote, injection_spans, strip_injections, word_ranges, words
 from ..transcript import Transcript
 from .base import Grader
@@ -136,12 +136,9 @@ class LlmGrader:
 
     def __init__(self, offline: Grader, options: LlmOptions | None = None):
         self.offline = offline
-        self.options = options or LlmOptions.from_env()
-        self.client = LlmClient(self.options) if self.options.configured else None
+        self.options, self.client = connect(options)
         self.name = "llm" if self.client else offline.name
         self.last_problem = ""
-        if self.client is None:
-            not_configured_notice()
 
     def coverage(self, question: Question, answers: Sequence[Transcript]) -> tuple[KeyPointResult, ...]:
         return self.offline.coverage(question, [strip_injections(a)[0] for a in answers])
