@@ -39,3 +39,23 @@ def test_errors_reach_the_caller_and_the_worker_survives():
         assert ok.result(timeout=5) == 7
     finally:
         workers.shutdown()
+
+
+def test_a_promoted_call_jumps_the_queue_and_runs_once():
+    workers = _PriorityWorkers(1, "test")
+    gate = threading.Event()
+    ran: list[str] = []
+    try:
+        blocker = workers.submit(ROUTINE, gate.wait, 5)
+        others = [workers.submit(ROUTINE, ran.append, f"other-{i}") for i in range(3)]
+        mine = workers.submit(ROUTINE, ran.append, "mine")
+        workers.promote(mine, URGENT)  # the answer behind it just ended
+        gate.set()
+        blocker.result(timeout=5)
+        for f in [*others, mine]:
+            f.result(timeout=5)
+        workers.promote(mine, URGENT)  # already done: nothing is queued again
+        workers.submit(ROUTINE, ran.append, "last").result(timeout=5)
+    finally:
+        workers.shutdown()
+    assert ran == ["mine", "other-0", "other-1", "other-2", "last"]

@@ -10,6 +10,7 @@ engine's own worker thread(s) and never on the event loop.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import concurrent.futures
 import itertools
 import os
@@ -183,11 +184,19 @@ class SpeechEngine:
         ``urgent`` decodes (an answer that has just ended) run before queued live-caption
         decodes of other sessions: the turn latency a candidate waits through is spent here.
         """
-        future = self._workers.submit(URGENT if urgent else ROUTINE, self.decode, audio, prompt)
-        return await asyncio.wrap_future(future)
+        return await asyncio.wrap_future(self.submit_decode(audio, prompt, urgent=urgent))
+
+    def submit_decode(self, audio: np.ndarray, prompt: str | None = None, *,
+                      urgent: bool = False) -> concurrent.futures.Future:
+        """Queue a :meth:`decode`; while it waits, :meth:`promote` can make it urgent."""
+        return self._workers.submit(URGENT if urgent else ROUTINE, self.decode, audio, prompt)
+
+    def promote(self, future: concurrent.futures.Future) -> None:
+        """Make a queued decode urgent (its answer just ended); no effect once it has started."""
+        self._workers.promote(future, URGENT)
 
     def close(self) -> None:
-        """Stop the worker threads (pending calls finish first)."""
+        """Stop the worker threads: the running call finishes, queued ones are cancelled."""
         self._workers.shutdown()
 
 
@@ -197,35 +206,56 @@ URGENT, ROUTINE = 0, 1
 class _PriorityWorkers:
     """Worker threads that take the most urgent call first, in arrival order within a priority."""
 
-    _STOP = 99
-
     def __init__(self, workers: int, name: str):
         self._queue: queue.PriorityQueue = queue.PriorityQueue()
         self._order = itertools.count()
+        self._lock = threading.Lock()
+        self._calls: dict[concurrent.futures.Future, tuple[Any, tuple]] = {}
         self._threads = [threading.Thread(target=self._loop, name=f"{name}-{i}", daemon=True)
                          for i in range(workers)]
         for thread in self._threads:
             thread.start()
+        # A decode still inside CTranslate2 when the interpreter tears down aborts the process:
+        # at exit, let the running call finish (queued ones are dropped) and join the workers.
+        atexit.register(self.shutdown)
 
     def submit(self, priority: int, fn: Any, *args: Any) -> concurrent.futures.Future:
         future: concurrent.futures.Future = concurrent.futures.Future()
+        self._calls[future] = (fn, args)
         self._queue.put((priority, next(self._order), future, fn, args))
         return future
+
+    def promote(self, future: concurrent.futures.Future, priority: int) -> None:
+        """Queue the same call again at ``priority``; whichever copy a worker takes first runs it."""
+        with self._lock:
+            call = self._calls.get(future)
+            if call is None or future.running() or future.done():
+                return
+            self._queue.put((priority, next(self._order), future, *call))
 
     def _loop(self) -> None:
         while True:
             priority, _, future, fn, args = self._queue.get()
-            if priority == self._STOP:
+            if future is None:  # the stop signal
                 return
-            if not future.set_running_or_notify_cancel():
-                continue
+            with self._lock:  # a promoted call is queued twice: run it once
+                if future.running() or future.done():
+                    continue
+                self._calls.pop(future, None)
+                if not future.set_running_or_notify_cancel():
+                    continue
             try:
                 future.set_result(fn(*args))
             except BaseException as exc:  # delivered to the awaiting caller
                 future.set_exception(exc)
 
     def shutdown(self) -> None:
+        """Stop after the running call; calls still queued are cancelled (idempotent)."""
+        with self._lock:
+            for future in self._calls:
+                future.cancel()
+            self._calls.clear()
         for _ in self._threads:
-            self._queue.put((self._STOP, next(self._order), None, None, ()))
+            self._queue.put((-1, next(self._order), None, None, ()))  # ahead of anything still queued
         for thread in self._threads:
             thread.join()

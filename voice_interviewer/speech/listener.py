@@ -18,6 +18,7 @@ so when the answer ends only the open tail is left to decode::
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import math
 from collections import deque
@@ -97,6 +98,7 @@ class AnswerListener:
         self._segments: list[Segment] = []
         self._hyp: _Hypothesis | None = None
         self._partial_due = False
+        self._inflight: concurrent.futures.Future | None = None
         self._last_partial_at_s = 0.0
         self._decode_wall_s = 0.0  # recent wall time of one decode (smoothed), sets the partial pace
         self._received_samples = 0
@@ -242,7 +244,11 @@ class AnswerListener:
                               context_chars=self.stream.context_chars)
         loop = asyncio.get_running_loop()
         t0 = loop.time()
-        decoded = await self.engine.decode_async(audio, prompt, urgent=self._finishing)
+        self._inflight = self.engine.submit_decode(audio, prompt, urgent=self._finishing)
+        try:
+            decoded = await asyncio.wrap_future(self._inflight)
+        finally:
+            self._inflight = None
         took = loop.time() - t0
         self._decode_wall_s = took if not self.decodes else 0.7 * self._decode_wall_s + 0.3 * took
         self.decodes += 1
@@ -325,6 +331,8 @@ class AnswerListener:
     async def _finish(self) -> Transcript:
         self._finishing = True
         self._partial_due = False
+        if self._inflight is not None:  # our caption decode may still wait behind other sessions'
+            self.engine.promote(self._inflight)
         if not self.ended:
             await self._ingest_tail_end()
         if self._tail.speech_s >= self.stream.min_segment_speech_s:
