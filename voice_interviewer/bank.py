@@ -11,7 +11,6 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -460,14 +459,3 @@ def load_role(role: str, directory: Path | None = None) -> Bank:
 
 
 DEFAULT_ROLE = "mlops-engineer"
-
-
-def _as_dict(q: Question) -> dict[str, Any]:
-    """Plain-data view of a question (for JSON wire messages and exports)."""
-    return {
-        "id": q.id, "round": q.round, "text": q.text, "difficulty": q.difficulty,
-        "answer_time_s": q.answer_time_s, "kind": q.kind, "seed": q.seed,
-    }
-
-
-question_summary = _as_dict

@@ -65,10 +65,6 @@ class Transcript:
     duration_s: float | None = None
     speech_start_s: float | None = None
 
-    @property
-    def is_spoken(self) -> bool:
-        return bool(self.words)
-
     def to_dict(self) -> dict[str, Any]:
         return {"text": self.text, "words": [w.to_dict() for w in self.words],
                 "segments": [s.to_dict() for s in self.segments], "duration_s": self.duration_s,
@@ -100,5 +96,3 @@ class Transcript:
         text = " ".join(p.text.strip() for p in parts if p.text.strip())
         return cls(text, tuple(words), tuple(segments), total, parts[0].speech_start_s if parts else None)
 
-
-EMPTY = Transcript("")
