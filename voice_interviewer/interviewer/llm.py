@@ -42,17 +42,19 @@ BRIDGE_PROMPT = (
 
 @dataclass(frozen=True)
 class TurnOutcome:
-    """How the last turn was worded, for logs, tests and benchmarks.
+    """How one turn was worded, for logs, tests and benchmarks.
 
     Attributes:
-        source: "llm" or "rubric".
+        source: "llm" or "rubric" (the fallback's wording, or none for a transition).
         reason: Why the rubric's wording was used ("" when the LLM's was).
         first_sentence_s: Seconds from asking the LLM to the validated first question.
+        turn: "follow-up" or "transition".
     """
 
     source: str
     reason: str = ""
     first_sentence_s: float | None = None
+    turn: str = "follow-up"
 
 
 async def _replay(sentences: list[str]) -> AsyncIterator[str]:
@@ -65,13 +67,23 @@ def _answer_text(answers: tuple[Transcript, ...]) -> str:
 
 
 class LlmInterviewer:
-    """Rubric decisions, LLM wording, rubric fallback within a time budget."""
+    """Rubric decisions, LLM wording, rubric fallback within a time budget.
+
+    Attributes:
+        last_outcome: How the latest follow-up was worded.
+        outcomes: Every turn the LLM was asked to word (follow-ups and transitions), in
+            order. It exists because falling back is silent by design: an interview
+            sounds fine whether or not the model ever answered, so this record is how
+            tests, benchmarks and logs tell how many turns the LLM worded and why the
+            others fell back.
+    """
 
     def __init__(self, fallback: InterviewerPolicy, options: LlmOptions | None = None):
         self.fallback = fallback
         self.options, self.client = connect(options)
         self.name = "llm" if self.client else fallback.name
         self.last_outcome: TurnOutcome | None = None
+        self.outcomes: list[TurnOutcome] = []
 
     def _secrets_and_public(self, ctx: TurnContext, decision: FollowUpDecision) -> tuple[list[str], list[str]]:
         q = ctx.question
@@ -119,13 +131,18 @@ class LlmInterviewer:
                                     question=ctx.question.text, topic=[decision.text, *kp.phrasings])
         if problem:
             return self._fallback(decision, f"{problem}: {' '.join(sentences)[:120]!r}")
-        self.last_outcome = TurnOutcome("llm", "", time.perf_counter() - started)
+        self._record(TurnOutcome("llm", "", time.perf_counter() - started))
         return FollowUpDecision(text=" ".join(sentences), key_point_id=decision.key_point_id,
                                 source="llm", sentences=_replay(sentences))
 
     def _fallback(self, decision: FollowUpDecision, reason: str) -> FollowUpDecision:
-        self.last_outcome = TurnOutcome("rubric", reason)
+        self._record(TurnOutcome("rubric", reason))
         return replace(decision, source="rubric")
+
+    def _record(self, outcome: TurnOutcome) -> None:
+        if outcome.turn == "follow-up":
+            self.last_outcome = outcome
+        self.outcomes.append(outcome)
 
     async def transition(self, ctx: TurnContext) -> str | None:
         """A one-line bridge to the next question, or the fallback's (usually none)."""
@@ -134,16 +151,26 @@ class LlmInterviewer:
         user = (f"Previous question: {ctx.question.text}\nNext question: {ctx.next_question.text}\n"
                 f"Bridge sentence:")
         messages: list[Message] = [{"role": "system", "content": BRIDGE_PROMPT}, {"role": "user", "content": user}]
+        started = time.perf_counter()
+        problem: str | None
         try:
             async with asyncio.timeout(self.options.turn_budget_s):
                 stream = self.client.stream_sentences(messages, max_tokens=40, timeout_s=self.options.turn_budget_s)
                 async with aclosing(stream):
                     first = await anext(stream, "")
-        except (TimeoutError, LlmError):
+        except TimeoutError:
+            problem = f"no transition within {self.options.turn_budget_s:g} s"
+        except LlmError as exc:
+            problem = str(exc)
+        else:
+            nq = ctx.next_question
+            secrets = [nq.strong_answer, *(k.statement for k in nq.key_points),
+                       ctx.question.strong_answer, *(k.statement for k in ctx.question.key_points)]
+            problem = bridge_problem(first, secrets=secrets, public=[nq.text, ctx.question.text])
+            if problem:
+                problem = f"{problem}: {first[:120]!r}"
+        if problem:
+            self._record(TurnOutcome("rubric", problem, turn="transition"))
             return await self.fallback.transition(ctx)
-        nq = ctx.next_question
-        secrets = [nq.strong_answer, *(k.statement for k in nq.key_points),
-                   ctx.question.strong_answer, *(k.statement for k in ctx.question.key_points)]
-        if bridge_problem(first, secrets=secrets, public=[nq.text, ctx.question.text]):
-            return await self.fallback.transition(ctx)
+        self._record(TurnOutcome("llm", "", time.perf_counter() - started, turn="transition"))
         return first

@@ -13,6 +13,8 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
+from dataclasses import dataclass
+
 import openai
 
 from ..errors import LlmError
@@ -22,6 +24,37 @@ from .sentences import SentenceBuffer
 Message = dict[str, str]
 
 
+@dataclass
+class ReplyCounts:
+    """How this client's requests ended, counted since it was made.
+
+    Why it exists: every caller falls back to the rubric or offline path on any failure,
+    by design, so from the outside a dead endpoint and a working one look the same.
+    These counts say whether the model really answered; the integration tests assert
+    on them, and benchmarks or logs can report them. Whether an answer was *usable* is
+    the caller's judgement (``LlmInterviewer.outcomes``, ``LlmGrader.last_problem``).
+
+    Attributes:
+        requests: Completions asked for (each call to :meth:`LlmClient.stream_text`).
+        answered: Of those, how many streamed at least one piece of text from the model.
+        failed: How many ended in :class:`LlmError` raised here (refused, HTTP error,
+            broken stream, over ``complete``'s budget). A caller's own time budget
+            cancels the request without counting it here.
+        last_error: The message of the latest such failure ("" when none).
+    """
+
+    requests: int = 0
+    answered: int = 0
+    failed: int = 0
+    last_error: str = ""
+
+    def fail(self, error: LlmError) -> LlmError:
+        """Count ``error`` and hand it back for raising."""
+        self.failed += 1
+        self.last_error = str(error)
+        return error
+
+
 class LlmClient:
     """Chat completions against ``options.endpoint``; one underlying client per event loop."""
 
@@ -29,6 +62,7 @@ class LlmClient:
         self.options = options
         self._clients: dict[int, openai.AsyncOpenAI] = {}
         self._model: str | None = options.model or None
+        self.counts = ReplyCounts()
 
     def _client(self, timeout_s: float) -> openai.AsyncOpenAI:
         # An httpx pool belongs to the loop it was created in; key the cache by loop.
@@ -83,6 +117,8 @@ class LlmClient:
                           temperature: float | None = None) -> AsyncIterator[str]:
         """Yield content deltas as the server streams them."""
         what = "streaming a reply"
+        self.counts.requests += 1
+        answered = False
         try:
             model = await self.model()
             stream = await self._client(timeout_s).chat.completions.create(
@@ -94,11 +130,14 @@ class LlmClient:
                     for choice in chunk.choices or ():
                         text = getattr(choice.delta, "content", None)
                         if text:
+                            if not answered:
+                                answered = True
+                                self.counts.answered += 1
                             yield text
-        except LlmError:
-            raise
+        except LlmError as exc:
+            raise self.counts.fail(exc)
         except (openai.OpenAIError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise self._error(exc, what) from exc
+            raise self.counts.fail(self._error(exc, what)) from exc
 
     async def stream_sentences(self, messages: list[Message], *, max_tokens: int,
                                timeout_s: float) -> AsyncIterator[str]:
@@ -130,8 +169,9 @@ class LlmClient:
                         if done is not None and "}" in delta and done("".join(parts)):
                             break
         except TimeoutError as exc:
-            raise LlmError(f"completing a reply: {self.options.endpoint} took longer than {timeout_s:g} s; "
-                           f"raise grade_budget_s or use a faster model") from exc
+            raise self.counts.fail(LlmError(
+                f"completing a reply: {self.options.endpoint} took longer than {timeout_s:g} s; "
+                f"raise grade_budget_s or use a faster model")) from exc
         return "".join(parts)
 
     async def ping(self) -> tuple[str, float]:
