@@ -26,6 +26,21 @@ ANSWER_TIME_RANGE_S = (15, 900)
 
 
 @dataclass(frozen=True)
+class Misconception:
+    """A common wrong version of a key point, and what an interviewer says back.
+
+    Attributes:
+        claim: The wrong belief, in one sentence.
+        says: How candidates say it out loud (matching hints, like a key point's phrasings).
+        correction: The right version, shown to the candidate when the claim is detected.
+    """
+
+    claim: str
+    says: tuple[str, ...]
+    correction: str
+
+
+@dataclass(frozen=True)
 class KeyPoint:
     """One thing a strong answer says.
 
@@ -35,6 +50,7 @@ class KeyPoint:
         statement: One line: what a strong answer says.
         phrasings: Terms and phrasings a candidate may use for it (matching hints).
         tip: Actionable advice shown when the point is missed.
+        misconceptions: Wrong versions of the point candidates state with confidence.
     """
 
     id: str
@@ -42,6 +58,7 @@ class KeyPoint:
     statement: str
     phrasings: tuple[str, ...]
     tip: str = ""
+    misconceptions: tuple[Misconception, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,6 +83,8 @@ class Question:
     Attributes:
         star: For behavioural questions, what each STAR part should contain.
         seed: Position in the role's most-asked list (1-based), or None.
+        vocabulary: The bank's vocabulary (names and jargon of the role); the grader masks
+            these to judge what an answer explains rather than what it names.
     """
 
     id: str
@@ -79,6 +98,7 @@ class Question:
     strong_answer: str
     star: dict[str, str] | None = None
     seed: int | None = None
+    vocabulary: tuple[str, ...] = ()
 
     def key_point(self, key_point_id: str) -> KeyPoint:
         for kp in self.key_points:
@@ -271,11 +291,35 @@ def _declared_id(node: yaml.Node) -> str | None:
     return None
 
 
+MISCONCEPTION_SAYS_WORDS = (3, 40)
+
+
+def _read_misconception(r: _Reader, node: yaml.Node, path: str) -> Misconception | None:
+    m = r.require_map(node, path)
+    if m is None:
+        return None
+    r.check_keys(m, node, path, {"claim", "says", "correction"})
+    claim = r.text(m, node, path, "claim", min_len=10, max_len=300)
+    says = r.texts(m, node, path, "says")
+    if "says" in m and not says:
+        r.out.add(m["says"][1], f"{path}.says", "list at least one way a candidate says the wrong claim")
+    lo, hi = MISCONCEPTION_SAYS_WORDS
+    for i, item in enumerate(r.seq(m, node, path, "says", required=False)):
+        words = len(str(item.value).split()) if isinstance(item, yaml.ScalarNode) else 0
+        if words and not lo <= words <= hi:
+            # A two-word "says" would flag every answer that names the term; a paragraph matches nothing.
+            r.out.add(item, f"{path}.says[{i}]", f"has {words} words; write the wrong claim as said, {lo}-{hi} words")
+    correction = r.text(m, node, path, "correction", min_len=20, max_len=400)
+    if None in (claim, correction) or not says:
+        return None
+    return Misconception(claim, says, correction)
+
+
 def _read_key_point(r: _Reader, node: yaml.Node, path: str) -> KeyPoint | None:
     m = r.require_map(node, path)
     if m is None:
         return None
-    r.check_keys(m, node, path, {"id", "weight", "statement", "phrasings", "tip"})
+    r.check_keys(m, node, path, {"id", "weight", "statement", "phrasings", "tip", "misconceptions"})
     kp_id = r.ident(m, node, path)
     weight = r.number(m, node, path, "weight", 0.1, 10)
     statement = r.text(m, node, path, "statement", max_len=300)
@@ -283,12 +327,16 @@ def _read_key_point(r: _Reader, node: yaml.Node, path: str) -> KeyPoint | None:
     if "phrasings" in m and not phrasings:
         r.out.add(m["phrasings"][1], f"{path}.phrasings", "list at least one phrasing or term")
     tip = r.text(m, node, path, "tip", required=False, max_len=400) or ""
+    misconceptions = tuple(
+        mc for i, n in enumerate(r.seq(m, node, path, "misconceptions", required=False))
+        if (mc := _read_misconception(r, n, f"{path}.misconceptions[{i}]")) is not None)
     if None in (kp_id, weight, statement):
         return None
-    return KeyPoint(kp_id, float(weight), statement, phrasings, tip)
+    return KeyPoint(kp_id, float(weight), statement, phrasings, tip, misconceptions)
 
 
-def _read_question(r: _Reader, node: yaml.Node, path: str, round_ids: set[str]) -> Question | None:
+def _read_question(r: _Reader, node: yaml.Node, path: str, round_ids: set[str],
+                   vocabulary: tuple[str, ...] = ()) -> Question | None:
     m = r.require_map(node, path)
     if m is None:
         return None
@@ -363,7 +411,7 @@ def _read_question(r: _Reader, node: yaml.Node, path: str, round_ids: set[str]) 
     return Question(
         id=qid, round=round_id, text=text, difficulty=difficulty, answer_time_s=int(answer_time),
         kind=kind, key_points=tuple(key_points), follow_ups=tuple(follow_ups), strong_answer=strong,
-        star=star, seed=int(seed) if seed is not None else None,
+        star=star, seed=int(seed) if seed is not None else None, vocabulary=vocabulary,
     )
 
 
@@ -409,7 +457,7 @@ def parse_bank(text: str, file: str = "<bank>") -> Bank:
     questions: list[Question] = []
     q_nodes = r.seq(m, root, "<root>", "questions")
     for i, qnode in enumerate(q_nodes):
-        q = _read_question(r, qnode, f"questions[{i}]", round_ids)
+        q = _read_question(r, qnode, f"questions[{i}]", round_ids, vocabulary)
         if q is None:
             continue
         if any(x.id == q.id for x in questions):
