@@ -9,17 +9,17 @@ every text that came from the candidate or a model is escaped.
 from __future__ import annotations
 
 import json
-import re
 import time
 from html import escape
 from statistics import mean
 from typing import Any
 
 from .errors import ConfigError
+from .scoring.delivery import answer_pace
+from .scoring.feedback import VERDICT_LABELS, derive_verdict
+from .transcript import Transcript, Word
 
 FORMATS = ("html", "json", "md")
-FILLERS = frozenset({"um", "uh", "erm", "er", "uhm", "hmm", "mm", "ah"})
-_TOKEN = re.compile(r"[a-z']+")
 
 
 # -- numbers shared by every format ---------------------------------------------------------------
@@ -46,18 +46,17 @@ def progress(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def answer_delivery(item: dict[str, Any]) -> dict[str, Any]:
-    """Words per minute and filler count of one recorded answer, from its words and text."""
-    words = item.get("words") or []
-    tokens = _TOKEN.findall((item.get("text") or "").lower())
-    fillers = sum(1 for t in tokens if t in FILLERS)
-    wpm = None
-    if len(words) >= 2:
-        span = float(words[-1]["end_s"]) - float(words[0]["start_s"])
-        if span > 0:
-            wpm = round(len(words) / span * 60.0, 1)
-    elif item.get("duration_s") and tokens:
-        wpm = round(len(tokens) / float(item["duration_s"]) * 60.0, 1)
-    return {"words_per_minute": wpm, "fillers": fillers, "word_count": len(words) or len(tokens)}
+    """Words per minute and filler count of one recorded answer, by the scorer's own definitions."""
+    words = tuple(Word.from_dict(w) for w in item.get("words") or ())
+    pace = answer_pace(Transcript(item.get("text") or "", words))
+    return {"words_per_minute": pace.words_per_minute, "fillers": pace.filler_count, "word_count": pace.word_count}
+
+
+def verdict_mark(k: dict[str, Any]) -> tuple[str, str]:
+    """(verdict, short label) of a stored key point result; results stored before verdicts get one derived."""
+    verdict = k.get("verdict") or derive_verdict(bool(k.get("covered")), bool(k.get("partial")),
+                                                 float(k.get("strength") or 0.0))
+    return verdict, VERDICT_LABELS[verdict]
 
 
 def round_scores(doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -131,7 +130,13 @@ def to_markdown(doc: dict[str, Any]) -> str:
                 lines.append("")
         if fb:
             lines += ["### Key points", ""]
-            lines += [f"- [{'x' if k['covered'] else ' '}] {_md(k['statement'])}" for k in fb["key_points"]]
+            for k in fb["key_points"]:
+                verdict, label = verdict_mark(k)
+                lines.append(f"- **{label}**: {_md(k['statement'])}")
+                if k.get("evidence") and verdict != "missed":
+                    lines.append(f"  - you said: \"{_md(k['evidence']['quote'])}\"")
+                if verdict == "incorrect" and k.get("correction"):
+                    lines.append(f"  - correction: {_md(k['correction'])}")
             if fb.get("tips"):
                 lines += ["", "### Tips", ""] + [f"- {_md(t)}" for t in fb["tips"]]
         lines += ["", "### What a strong answer covers", "", _md(q.get("strong_answer"))]
@@ -145,7 +150,7 @@ body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding
 h1{margin-bottom:.2rem}h2{border-bottom:1px solid #dde3ea;padding-bottom:.2rem;margin-top:2rem}
 .meta{color:#5a6675}.score{font-weight:700;font-size:1.1rem}
 table{border-collapse:collapse;margin:.5rem 0}td,th{padding:.25rem .7rem;border-bottom:1px solid #eef1f5;
-text-align:left}.ok{color:#17803d}.miss{color:#b42318}.q{background:#f7f9fb;border-radius:8px;
+text-align:left}.ok,.v-covered{color:#17803d}.miss,.v-missed{color:#b42318}.v-partial{color:#b54708}.v-incorrect{color:#b42318;font-weight:700}.q{background:#f7f9fb;border-radius:8px;
 padding:.8rem 1rem;margin:1rem 0}.turn{margin:.3rem 0}.who{font-weight:600;margin-right:.4rem}
 .strong{background:#eef6ff;border-left:4px solid #3b82f6;padding:.5rem .8rem}.trend{color:#5a6675}
 .charts{display:flex;gap:2rem;flex-wrap:wrap}svg text{font:11px system-ui,sans-serif;fill:#1d2430}
@@ -202,10 +207,14 @@ def _question_html(n: int, q: dict[str, Any], doc: dict[str, Any], trend: dict[s
             text = escape(item.get("text") or "") or "<em>(no answer)</em>"
             out.append(f'<p class="turn"><span class="who">{who}:</span>{text}</p>')
     if fb:
-        out.append("<table><tr><th>Key point</th><th>Covered</th><th>Strength</th></tr>")
+        out.append("<table><tr><th>Key point</th><th>Verdict</th><th>What you said</th></tr>")
         for k in fb["key_points"]:
-            mark = '<span class="ok">yes</span>' if k["covered"] else '<span class="miss">no</span>'
-            out.append(f'<tr><td>{escape(k["statement"])}</td><td>{mark}</td><td>{k["strength"]:.2f}</td></tr>')
+            verdict, label = verdict_mark(k)
+            said = escape(k["evidence"]["quote"]) if k.get("evidence") and verdict != "missed" else ""
+            if verdict == "incorrect" and k.get("correction"):
+                said += f'<br><strong>Correction:</strong> {escape(k["correction"])}'
+            out.append(f'<tr><td>{escape(k["statement"])}</td><td><span class="v-{verdict}">{label}</span></td>'
+                       f'<td>{said}</td></tr>')
         out.append("</table>")
         if fb.get("tips"):
             out.append("<ul>" + "".join(f"<li>{escape(t)}</li>" for t in fb["tips"]) + "</ul>")

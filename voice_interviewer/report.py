@@ -48,6 +48,7 @@ class KeyPointStat:
     statement: str
     covered: bool
     strength: float
+    verdict: str = ""  # covered, partial, missed or incorrect
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,8 @@ def build_report(session_id: str, bank: Bank, results: list[QuestionResult],
             "strong_answer": r.question.strong_answer,
         })
         if fb:
-            key_points += [KeyPointStat(r.question.id, k.key_point_id, k.statement, k.covered, round(k.strength, 3))
+            key_points += [KeyPointStat(r.question.id, k.key_point_id, k.statement, k.covered, round(k.strength, 3),
+                                        k.verdict)
                            for k in fb.key_points]
 
     wpms = [r.feedback.delivery.words_per_minute for r in graded if r.feedback.delivery.words_per_minute]

@@ -96,3 +96,25 @@ class Transcript:
         text = " ".join(p.text.strip() for p in parts if p.text.strip())
         return cls(text, tuple(words), tuple(segments), total, parts[0].speech_start_s if parts else None)
 
+
+
+def word_char_ranges(text: str, words: "tuple[Word, ...] | list[Word]") -> list[tuple[int, int] | None]:
+    """Character range in ``text`` of each timed word, aligned in order; None where a word is not found.
+
+    The one aligner between a transcript's text and its word timings: evidence quotes,
+    injection stripping and LLM quotes all need to know which seconds a span of text
+    was spoken at. Punctuation on a word is ignored, and a word is only looked for a
+    little ahead of the previous one, so a common word never jumps to a far match.
+    """
+    out: list[tuple[int, int] | None] = []
+    cursor = 0
+    lowered = text.lower()
+    for w in words:
+        needle = w.text.strip().lower().strip(".,!?;:\"'()")
+        pos = lowered.find(needle, cursor) if needle else -1
+        if pos < 0 or pos - cursor > 40 + len(needle) * 4:
+            out.append(None)
+            continue
+        out.append((pos, pos + len(needle)))
+        cursor = pos + len(needle)
+    return out

@@ -6,7 +6,9 @@ import textwrap
 
 from ..bank import Question
 from ..report import SessionReport
-from ..scoring.feedback import Feedback
+from ..scoring.feedback import VERDICT_LABELS, Feedback
+
+VERDICT_MARKS = {"covered": "✓", "partial": "~", "missed": "✗", "incorrect": "!"}
 
 
 def _wrap(text: str, indent: str = "    ") -> str:
@@ -16,10 +18,11 @@ def _wrap(text: str, indent: str = "    ") -> str:
 def render_feedback(question: Question, fb: Feedback) -> str:
     lines = [f"Feedback — score {fb.overall:.0f}/100 (content {fb.content_score * 100:.0f}%, graded {fb.grader})"]
     for k in fb.key_points:
-        mark = "✓" if k.covered else ("~" if k.partial else "✗")
-        lines.append(f"  {mark} {k.statement}")
-        if k.covered and k.evidence:
-            lines.append(f'      you said: "{k.evidence.quote}"')
+        lines.append(_wrap(f"{VERDICT_MARKS[k.verdict]} {VERDICT_LABELS[k.verdict]}: {k.statement}", "  "))
+        if k.evidence and k.verdict != "missed":
+            lines.append(_wrap(f'you said: "{k.evidence.quote}"', "      "))
+        if k.verdict == "incorrect" and k.correction:
+            lines.append(_wrap(f"correction: {k.correction}", "      "))
     d = fb.delivery
     parts = [f"{d.word_count} words"]
     if d.words_per_minute is not None:

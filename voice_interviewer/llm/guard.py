@@ -14,10 +14,10 @@ Two directions, both plain functions so they are tested without a server:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import replace
 
-from ..transcript import Segment, Transcript, Word
+from ..transcript import Segment, Transcript, word_char_ranges
 
 FOLLOW_UP_WORDS = (4, 40)
 LEAD_IN_MAX_WORDS = 12
@@ -199,27 +199,12 @@ def find_quote(quote: str, text: str) -> tuple[int, int] | None:
     return index[at], index[at + len(needle) - 1] + 1
 
 
-def word_ranges(text: str, ws: Sequence[Word]) -> list[tuple[int, int] | None]:
-    """Char range of each timed word in ``text`` (aligned in order), None if not found."""
-    out: list[tuple[int, int] | None] = []
-    low, at = text.lower(), 0
-    for w in ws:
-        token = w.text.strip().lower()
-        pos = low.find(token, at) if token else -1
-        if pos < 0:
-            out.append(None)
-            continue
-        out.append((pos, pos + len(token)))
-        at = pos + len(token)
-    return out
-
-
 def strip_injections(answer: Transcript) -> tuple[Transcript, int]:
     """The answer without injection sentences (words and segments too); and how many were removed."""
     spans = injection_spans(answer.text)
     if not spans:
         return answer, 0
-    ranges = word_ranges(answer.text, answer.words)
+    ranges = word_char_ranges(answer.text, answer.words)
     inside = {i for i, r in enumerate(ranges) if r and any(a <= r[0] < b for a, b in spans)}
     kept = tuple(w for i, w in enumerate(answer.words) if i not in inside)
     dropped = {answer.words[i] for i in inside}

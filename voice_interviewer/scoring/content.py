@@ -24,9 +24,12 @@ from typing import Sequence
 import numpy as np
 
 from ..bank import KeyPoint, Question
-from ..transcript import Transcript, Word
+from ..transcript import Transcript, word_char_ranges
 from .embed import Embedder, get_embedder
-from .feedback import Evidence, KeyPointResult
+from .feedback import PARTIAL_MIN_STRENGTH, Evidence, KeyPointResult
+from .misconceptions import MisconceptionHit, MisconceptionOptions, find_misconceptions
+from .reference import is_reference_question
+from .terms import TermSet, is_short_phrase, is_term_phrase, masked, term_mask, term_set
 from .text import Span, Token, clauses, clean_text, filler_mask, is_content, sentences, tokenize, windows
 
 
@@ -46,13 +49,26 @@ class ContentOptions:
             (its short clauses already give units across window edges).
         lexical_slack_words: Extra words allowed between the words of a phrasing.
         echo_word_weight: Weight of a phrasing word that the question already contains.
-        partial_cap: Highest strength of a point that is named but not explained.
-        explained_sem: Semantic strength above which a named point counts as explained.
+        explained_sem: Semantic strength (names masked) at which a point counts as explained.
+        named_cap: Highest strength of a point that is not explained, however fully it is named.
+        named_credit: Strength per unit of naming for a point that is not explained.
+        named_lexical: Lexical score at which a one- or two-word term counts as named.
+        named_boost: How much naming adds to an explained point's strength.
         short_answer_words: Content words below which the content score is scaled down.
-        min_unit_words: Content words a unit needs before its similarity counts in full.
+        min_unit_words: Content words (names masked) a unit needs before its similarity counts in full.
         exclusivity: How much a unit's lead for its best key point lowers its similarity to the others.
-        explaining_words: Other content words in the sentence of a named term that count as explaining it.
         evidence_min_strength: Below this strength no evidence span is reported (it would mislead).
+        quote_tolerance: Similarity a shorter unit may give up and still be the quote.
+        max_quote_words: Longest clause quoted around a lexical match.
+        statement_slack_words: Extra words allowed between the statement's words in a lexical match.
+        statement_recall_floor: Share of the statement's words found below which it counts nothing.
+        statement_recall_span: Share above the floor at which the statement counts in full.
+        statement_lexical_weight: Weight of the statement's words against a phrasing's.
+        names_free_share: Share of a unit's content words that may be names at no cost.
+        names_full_share: Share of names at which a unit's similarity is cut by ``names_penalty``.
+        names_penalty: Largest cut of a unit's similarity for being mostly names.
+        full_credit_strength: Strength that earns a point's full credit.
+        incorrect_penalty: Credit (negative) of a point whose misconception was stated.
     """
 
     covered_threshold: float = 0.5
@@ -65,13 +81,26 @@ class ContentOptions:
     long_window_stride: int = 12
     lexical_slack_words: int = 3
     echo_word_weight: float = 0.3
-    partial_cap: float = 0.4
     explained_sem: float = 0.35
+    named_cap: float = 0.25
+    named_credit: float = 0.25
+    named_lexical: float = 0.6
+    named_boost: float = 0.5
     short_answer_words: int = 8
     min_unit_words: int = 5
     exclusivity: float = 0.3
     evidence_min_strength: float = 0.25
-    explaining_words: int = 4
+    quote_tolerance: float = 0.03
+    max_quote_words: int = 25
+    statement_slack_words: int = 4
+    statement_recall_floor: float = 0.25
+    statement_recall_span: float = 0.5
+    statement_lexical_weight: float = 0.8
+    names_free_share: float = 0.25
+    names_full_share: float = 0.6
+    names_penalty: float = 0.7
+    full_credit_strength: float = 0.85
+    incorrect_penalty: float = 0.5
 
 
 @dataclass
@@ -85,29 +114,55 @@ class Analysis:
     unit_texts: list[str]
     content_idx: list[int] = field(default_factory=list)  # token indices of content words
     sentence_of: list[int] = field(default_factory=list)  # sentence number of each token
+    masked_texts: list[str] = field(default_factory=list)  # unit texts without names (terms.py)
+    masked_words: list[int] = field(default_factory=list)  # content words per unit, names not counted
+    unit_words: list[int] = field(default_factory=list)  # content words per unit, names counted
+    kinds: list[str] = field(default_factory=list)  # "sentence", "clause" or "window", per unit
+    plain_words: list[int] = field(default_factory=list)  # content words per unit that are not jargon
 
     @property
     def content_words(self) -> int:
         return len(self.content_idx)
 
 
-def analyse(text: str, options: ContentOptions = ContentOptions()) -> Analysis:
-    """Tokens, filler mask and the matching units (sentences, clauses, windows) of ``text``."""
+def analyse(text: str, options: ContentOptions = ContentOptions(), terms: TermSet | None = None,
+            jargon: TermSet | None = None) -> Analysis:
+    """Tokens, filler mask and the matching units (sentences, clauses, windows) of ``text``.
+
+    With ``terms``, each unit also gets its text with the names masked (``terms.py``);
+    without, the masked text is the plain text. ``jargon`` (names plus the rubric's short
+    phrasings) decides how much of each unit is vocabulary rather than explanation.
+    """
     tokens = tokenize(text)
     fillers = filler_mask(text, tokens)
+    names = term_mask(text, tokens, terms) if terms is not None else [False] * len(tokens)
+    lingo = term_mask(text, tokens, jargon) if jargon is not None else names
     index = {t.start: i for i, t in enumerate(tokens)}
     seen: set[tuple[int, int]] = set()
     units: list[Span] = []
     unit_texts: list[str] = []
+    masked_texts: list[str] = []
+    masked_words: list[int] = []
+    unit_words: list[int] = []
+    plain_words: list[int] = []
+    kinds: list[str] = []
 
-    def add(span: Span) -> None:
+    def add(span: Span, kind: str) -> None:
         words = [t for t in span.tokens if not fillers[index[t.start]]]
         if not words or (span.start, span.end) in seen:
             return
+        kinds.append(kind)
         seen.add((span.start, span.end))
         trimmed = Span(words[0].start, words[-1].end, span.tokens)
         units.append(trimmed)
-        unit_texts.append(clean_text(text, span.tokens, [fillers[index[t.start]] for t in span.tokens]))
+        skip = [fillers[index[t.start]] for t in span.tokens]
+        unit_texts.append(clean_text(text, span.tokens, skip))
+        hidden = [s or names[index[t.start]] for s, t in zip(skip, span.tokens)]
+        masked_texts.append(clean_text(text, span.tokens, hidden))
+        masked_words.append(sum(1 for t, h in zip(span.tokens, hidden) if not h and is_content(t)))
+        unit_words.append(sum(1 for t, f in zip(span.tokens, skip) if not f and is_content(t)))
+        plain_words.append(sum(1 for t, f in zip(span.tokens, skip)
+                               if not f and not lingo[index[t.start]] and is_content(t)))
 
     def spoken(span: Span) -> list[Token]:
         return [t for t in span.tokens if not fillers[index[t.start]]]
@@ -119,22 +174,23 @@ def analyse(text: str, options: ContentOptions = ContentOptions()) -> Analysis:
         said = spoken(sent)
         windowed = len(said) > options.window_words + 4
         if not windowed or len(said) <= options.max_unit_words:
-            add(sent)
+            add(sent, "sentence")
         parts = clauses(text, sent)
         if len(parts) > 1:
             for part in parts:
                 if not windowed or len(spoken(part)) <= options.max_unit_words:
-                    add(part)
+                    add(part, "clause")
         if windowed:
             stride = options.window_stride if len(said) <= options.max_unit_words else options.long_window_stride
             for w in windows(said, options.window_words, stride):
-                add(w)
+                add(w, "window")
     content_idx = [i for i, t in enumerate(tokens) if not fillers[i] and is_content(t)]
     sentence_of = [0] * len(tokens)
     for n, sent in enumerate(sentences(text, tokens)):
         for t in sent.tokens:
             sentence_of[index[t.start]] = n
-    return Analysis(text, tokens, fillers, units, unit_texts, content_idx, sentence_of)
+    return Analysis(text, tokens, fillers, units, unit_texts, content_idx, sentence_of, masked_texts, masked_words,
+                    unit_words, kinds, plain_words)
 
 
 def _stems(text: str) -> list[str]:
@@ -201,39 +257,13 @@ def _trim(a: Analysis, start: int, end: int) -> tuple[int, int]:
     return a.tokens[inside[0]].start, a.tokens[inside[-1]].end
 
 
-def word_char_ranges(text: str, words: Sequence[Word]) -> list[tuple[int, int]]:
-    """Character range of each timed word in ``text`` (words found in order; -1 when not found)."""
-    out: list[tuple[int, int]] = []
-    cursor = 0
-    lowered = text.lower()
-    for w in words:
-        needle = w.text.strip().lower().strip(".,!?;:\"'()")
-        pos = lowered.find(needle, cursor) if needle else -1
-        if pos < 0 or pos - cursor > 40 + len(needle) * 4:
-            out.append((-1, -1))
-            continue
-        out.append((pos, pos + len(needle)))
-        cursor = pos + len(needle)
-    return out
-
-
-def evidence_for(transcript: Transcript, start: int, end: int,
-                 ranges: list[tuple[int, int]] | None = None) -> Evidence:
-    """Quote, offsets and (when spoken) the start/end seconds of the words in ``[start, end)``."""
-    start_s = end_s = None
-    if transcript.words:
-        ranges = ranges if ranges is not None else word_char_ranges(transcript.text, transcript.words)
-        hits = [w for w, (a, b) in zip(transcript.words, ranges) if a >= 0 and b > start and a < end]
-        if hits:
-            start_s, end_s = round(hits[0].start_s, 3), round(hits[-1].end_s, 3)
-    return Evidence(transcript.text[start:end], start, end, start_s, end_s)
-
-
 class ContentScorer:
     """Matches a question's key points against an answer transcript."""
 
-    def __init__(self, options: ContentOptions = ContentOptions(), embedder: Embedder | None = None):
+    def __init__(self, options: ContentOptions = ContentOptions(), embedder: Embedder | None = None,
+                 misconceptions: MisconceptionOptions = MisconceptionOptions()):
         self.options = options
+        self.misconception_options = misconceptions
         self._embedder = embedder
 
     @property
@@ -243,82 +273,121 @@ class ContentScorer:
         return self._embedder
 
     def key_points(self, question: Question, transcript: Transcript) -> tuple[KeyPointResult, ...]:
-        """Coverage of every key point, in rubric order."""
+        """The verdict on every key point, in rubric order."""
         o = self.options
-        a = analyse(transcript.text, o)
+        terms = question_terms(question)
+        a = analyse(transcript.text, o, terms, question_jargon(question))
         if not a.units:
             return tuple(KeyPointResult(kp.id, kp.statement, kp.weight, False, 0.0) for kp in question.key_points)
         question_stems = set(_stems(question.text))
+        mask = (lambda t: masked(t, terms)) if terms is not None else (lambda t: t.lower())
         targets: list[str] = []
         owner: list[int] = []
         for k, kp in enumerate(question.key_points):
             for t in (kp.statement, *kp.phrasings):
-                if t is kp.statement or _explains(t, question_stems):
-                    targets.append(t)
+                said = mask(t)
+                # A phrasing that was all names says nothing once they are masked.
+                if t is kp.statement or (_explains(t, question_stems) and len(said.split()) >= 3):
+                    targets.append(said)
                     owner.append(k)
-        vecs = self.embedder.embed([question.text, *targets, *a.unit_texts])
+        # The echo is measured against the question as asked: its names are what an echo repeats.
+        vecs = self.embedder.embed([question.text.lower(), *targets, *a.masked_texts])
         qv, tv, uv = vecs[0], vecs[1:1 + len(targets)], vecs[1 + len(targets):]
         raw = uv @ tv.T                                   # units x targets
         echo = np.outer(uv @ qv, tv @ qv) * o.question_echo
-        unit_words = np.array([sum(1 for t in u.tokens if is_content(t)) for u in a.units], dtype=np.float32)
-        adjusted = (raw - echo) * np.minimum(1.0, unit_words / o.min_unit_words)[:, None] ** 0.5
+        said = np.array(a.masked_words, dtype=np.float32)
+        adjusted = (raw - echo) * (np.minimum(1.0, said / o.min_unit_words) ** 0.5
+                                   * self._explaining_share(a))[:, None]
         ranges = word_char_ranges(transcript.text, transcript.words) if transcript.words else None
         owners = np.array(owner)
         per_kp = np.stack([adjusted[:, owners == k].max(axis=1) for k in range(len(question.key_points))], axis=1)
         # A unit that plainly makes one point is weaker evidence for its neighbours
         # ("data drift is ..." should not half-cover concept drift).
         per_kp = per_kp - o.exclusivity * (per_kp.max(axis=1, keepdims=True) - per_kp)
+        hits = {h.key_point_id: h for h in find_misconceptions(question, a.text, a.units, a.unit_texts, self.embedder,
+                                                                self.misconception_options)}
         results = []
         for k, kp in enumerate(question.key_points):
+            if kp.id in hits:
+                results.append(self._incorrect(kp, a, transcript, hits[kp.id], ranges))
+                continue
             per_unit = per_kp[:, k]
             best_u = int(per_unit.argmax())
             # Prefer the shortest unit that is nearly as good: a tight quote beats a paragraph.
-            near = [u for u in range(len(a.units)) if per_unit[u] >= per_unit[best_u] - 0.03]
+            near = [u for u in range(len(a.units)) if per_unit[u] >= per_unit[best_u] - o.quote_tolerance]
             best_u = min(near, key=lambda u: (a.units[u].end - a.units[u].start, -per_unit[u]))
             sem = float(np.clip((per_unit[best_u] - o.sem_floor) / (o.sem_full - o.sem_floor), 0.0, 1.0))
             results.append(self._combine(kp, a, transcript, sem, best_u, question_stems, ranges))
         return tuple(results)
 
-    def _combine(self, kp: KeyPoint, a: Analysis, transcript: Transcript, sem: float, best_u: int,
-                 question_stems: set[str], ranges: list[tuple[int, int]] | None) -> KeyPointResult:
+    def _explaining_share(self, a: Analysis) -> np.ndarray:
+        """Per unit, how much of its similarity to keep given how much of it is names.
+
+        A stretch that is mostly names ("Feast with Redis online, S3 offline, point-in-time
+        joins") embeds close to a key point through the few words left between the names,
+        but explains nothing: its similarity is scaled down as its share of names rises
+        from ``names_free_share`` to ``names_full_share``, by up to ``names_penalty``.
+        """
         o = self.options
-        lex, lex_a, lex_b, lex_terms = 0.0, -1, -1, set()
+        names = 1.0 - np.array(a.plain_words, dtype=np.float32) / np.maximum(1.0, np.array(a.unit_words, np.float32))
+        over = np.clip((names - o.names_free_share) / (o.names_full_share - o.names_free_share), 0.0, 1.0)
+        return 1.0 - o.names_penalty * over
+
+    def _incorrect(self, kp: KeyPoint, a: Analysis, transcript: Transcript, hit: MisconceptionHit,
+                   ranges: list[tuple[int, int] | None] | None) -> KeyPointResult:
+        """A stated misconception: the quote is the unit that states it, the correction the bank's."""
+        start, end = _trim(a, a.units[hit.unit].start, a.units[hit.unit].end)
+        return KeyPointResult(kp.id, kp.statement, kp.weight, False, 0.0,
+                              Evidence.of_span(transcript, start, end, ranges), verdict="incorrect",
+                              correction=hit.misconception.correction, misconception=hit.misconception.claim)
+
+    def _lexical_naming(self, kp: KeyPoint, a: Analysis, question_stems: set[str]) -> tuple[float, int, int, int]:
+        """How fully the point's terms (or its statement's words) are named: score, token range, term size."""
+        o = self.options
+        lex, lex_a, lex_b, lex_len = 0.0, -1, -1, 0
         for phrase in kp.phrasings:
             stems = _stems(phrase)
             score, i, j = _lexical(stems, a, question_stems, o.lexical_slack_words, o.echo_word_weight)
-            if score > lex or (score == lex and score > 0 and len(stems) > len(lex_terms)):
-                lex, lex_a, lex_b, lex_terms = score, i, j, set(stems)
+            if score > lex or (score == lex and score > 0 and len(stems) > lex_len):
+                lex, lex_a, lex_b, lex_len = score, i, j, len(stems)
         st_stems = [s for s in _stems(kp.statement) if s not in question_stems]
-        st_score, si, sj = _lexical(st_stems, a, question_stems, len(st_stems) + 4, o.echo_word_weight)
-        st_lex = float(np.clip((st_score - 0.25) / 0.5, 0.0, 1.0)) * 0.8
+        st_score, si, sj = _lexical(st_stems, a, question_stems, len(st_stems) + o.statement_slack_words,
+                                    o.echo_word_weight)
+        st_lex = float(np.clip((st_score - o.statement_recall_floor) / o.statement_recall_span, 0.0, 1.0)) \
+            * o.statement_lexical_weight
         if st_lex > lex:
-            lex, lex_a, lex_b, lex_terms = st_lex, si, sj, set(st_stems)
-        lex_len = len(lex_terms)
-        strength = 1.0 - (1.0 - 0.85 * lex) * (1.0 - sem)
-        named = lex >= 0.99 or (lex >= 0.6 and lex_len <= 2)
-        explained = sem >= o.explained_sem or (lex >= 0.8 and lex_len >= 3) or (
-            lex_a >= 0 and self._context_words(a, lex_a, lex_terms, question_stems) >= o.explaining_words)
-        partial = named and not explained
-        if partial:
-            strength = min(strength, o.partial_cap)
+            lex, lex_a, lex_b, lex_len = st_lex, si, sj, len(st_stems)
+        return lex, lex_a, lex_b, lex_len
+
+    def _combine(self, kp: KeyPoint, a: Analysis, transcript: Transcript, sem: float, best_u: int,
+                 question_stems: set[str], ranges: list[tuple[int, int] | None] | None) -> KeyPointResult:
+        """Verdict from the two signals: meaning with names masked (explained?) and naming (said?).
+
+        Naming alone never covers a point: a list of the right terms is ``partial`` at
+        most, capped at ``named_cap``. Once the point is explained, naming it as well
+        adds a little (``named_boost``).
+        """
+        o = self.options
+        lex, lex_a, lex_b, lex_len = self._lexical_naming(kp, a, question_stems)
+        named = lex >= 0.99 or (lex >= o.named_lexical and lex_len <= 2)
+        explained = sem >= o.explained_sem
+        if explained:
+            strength = 1.0 - (1.0 - o.named_boost * lex) * (1.0 - sem)
+        else:
+            strength = min(max(sem, o.named_credit * lex), o.named_cap)
         strength = round(float(np.clip(strength, 0.0, 1.0)), 4)
-        if strength < o.evidence_min_strength and not partial:
-            return KeyPointResult(kp.id, kp.statement, kp.weight, False, strength, None, False)
-        if lex * 0.85 > sem and lex_a >= 0:
+        covered = strength >= o.covered_threshold
+        partial = not covered and (named or strength >= PARTIAL_MIN_STRENGTH)
+        verdict = "covered" if covered else "partial" if partial else "missed"
+        if verdict == "missed" and strength < o.evidence_min_strength:
+            return KeyPointResult(kp.id, kp.statement, kp.weight, False, strength, None, False, verdict)
+        if named and not explained and lex_a >= 0:
             start, end = self._lexical_quote(a, lex_a, lex_b)
         else:
             start, end = a.units[best_u].start, a.units[best_u].end
         start, end = _trim(a, start, end)
-        covered = strength >= o.covered_threshold
         return KeyPointResult(kp.id, kp.statement, kp.weight, covered, strength,
-                              evidence_for(transcript, start, end, ranges), partial)
-
-    @staticmethod
-    def _context_words(a: Analysis, i: int, term: set[str], question_stems: set[str]) -> int:
-        """Content words said with a named term: same sentence, not the term, not the question's words."""
-        n = a.sentence_of[i]
-        return len({a.tokens[k].stem for k in a.content_idx
-                    if a.sentence_of[k] == n and a.tokens[k].stem not in term | question_stems})
+                              Evidence.of_span(transcript, start, end, ranges), partial, verdict)
 
     def _lexical_quote(self, a: Analysis, i: int, j: int) -> tuple[int, int]:
         """The clause around a lexical match, or the match itself when no clause is short enough."""
@@ -326,17 +395,45 @@ class ContentScorer:
         around = [u for u in a.units if u.start <= start and u.end >= end]
         if around:
             unit = min(around, key=lambda u: u.end - u.start)
-            if len(unit.tokens) <= 25:
+            if len(unit.tokens) <= self.options.max_quote_words:
                 return unit.start, unit.end
         return start, end
 
 
+def question_terms(question: Question) -> TermSet | None:
+    """The names to mask for ``question``; None for a reference question (its terms are its content)."""
+    if is_reference_question(question):
+        return None
+    phrasings = (p for kp in question.key_points for p in kp.phrasings if is_term_phrase(p))
+    return term_set(tuple(dict.fromkeys((*question.vocabulary, *phrasings))))
+
+
+def question_jargon(question: Question) -> TermSet | None:
+    """Names plus every short phrasing of the rubric: the vocabulary a list of buzzwords is made of."""
+    if is_reference_question(question):
+        return None
+    short = (p for kp in question.key_points for p in kp.phrasings if is_short_phrase(p))
+    return term_set(tuple(dict.fromkeys((*question.vocabulary, *short))))
+
+
+def key_point_credit(result: KeyPointResult, options: ContentOptions = ContentOptions()) -> float:
+    """What one key point adds to the content score: its strength, or a penalty when incorrect.
+
+    A stated misconception scores *below* a point never mentioned: an interviewer
+    marks a confident wrong answer down, and a candidate must not learn that saying
+    something wrong beats saying nothing.
+    """
+    if result.verdict == "incorrect":
+        return -options.incorrect_penalty
+    return min(1.0, result.strength / options.full_credit_strength)
+
+
 def content_score(results: Sequence[KeyPointResult], analysis_words: int,
                   options: ContentOptions = ContentOptions()) -> float:
-    """Weighted mean strength, scaled down for answers too short to have explained anything."""
+    """Weighted mean credit, scaled down for answers too short to have explained anything."""
     total = sum(k.weight for k in results)
     if total <= 0:
         return 0.0
-    raw = sum(k.weight * min(1.0, k.strength / 0.85) for k in results) / total
+    raw = max(0.0, sum(k.weight * key_point_credit(k, options) for k in results) / total)
     length = min(1.0, (analysis_words / options.short_answer_words) ** 0.5) if analysis_words else 0.0
     return round(raw * length, 4)

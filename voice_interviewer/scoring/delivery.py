@@ -19,6 +19,12 @@ from ..transcript import Transcript
 from .feedback import Delivery, Pause
 from .text import find_fillers, tokenize
 
+# Numbers as people say them: "went from nine minutes to four" is as measurable as "9 to 4".
+NUMBER = (r"(?:\d+(?:[.,]\d+)?|zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
+          r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
+          r"eighty|ninety|hundred|thousand|million|billion|half|a third|a quarter|a couple of|a dozen)")
+UNIT = r"(?:%|percent|x\b|times|hours?|minutes?|seconds?|days?|weeks?|months?|ms|milliseconds?|points?|k\b)"
+
 STAR_CUES: dict[str, tuple[str, ...]] = {
     "situation": (
         r"\bat my (?:last|previous|current|old|first) (?:company|job|role|team|employer|place)",
@@ -26,29 +32,45 @@ STAR_CUES: dict[str, tuple[str, ...]] = {
         r"\bwe had (?:a|an|this)\b", r"\bthere was (?:a|an|this)\b", r"\bback (?:in|when)\b",
         r"\bone time\b", r"\ba few (?:years|months) ago\b", r"\bat the time\b", r"\bthe situation\b",
         r"\bwe were (?:running|using|seeing|building)\b", r"\bour (?:team|company|model|system) (?:was|had)\b",
+        # A story opener: "So a data scientist on the search team had ...", "Last year our churn model ..."
+        r"^\W*(?:(?:so|okay|um|uh|well|sure)\W+)*(?:a|an|one|last|at|in|on|when|while|back|two|three|a few|"
+        r"during|early|this)\b[^.]{0,80}?\b(?:had|was|were|team|company|job|role|project|quarter|year)\b",
     ),
     "task": (
         r"\bi was (?:responsible|in charge|asked|tasked|the one|on call|leading|the owner)\b",
         r"\bmy (?:job|task|role|goal|responsibility) was\b", r"\bi (?:had|needed) to\b", r"\bwe (?:had|needed) to\b",
         r"\bthe (?:goal|task|challenge|problem) was\b", r"\bi owned\b", r"\bmy team owned\b",
+        r"\bi had (?:two|three|a few|some|a couple of|one|real|serious) (?:concerns|worries|problems|issues|"
+        r"objections|questions)\b", r"\b(?:my|our) (?:concern|worry|objection) was\b", r"\bit was (?:my|on me)\b",
     ),
     "action": (
         r"\bi (?:decided|built|wrote|added|set up|created|implemented|designed|ran|introduced|rolled|changed|"
         r"moved|investigated|traced|found|fixed|proposed|automated|led|migrated|retrained|started|put)\b",
         r"\bso i\b", r"\bwhat i did\b", r"\bmy approach\b", r"\bthe first thing i did\b",
         r"\bwe (?:decided|built|added|set up|created|implemented|rolled back|retrained|introduced|fixed)\b",
+        # Any first-person past action in speech: "I sat down with them", "we agreed on a plan".
+        r"\b(?:i|we) (?:\w+ed|sat|ran|took|made|wrote|built|set|led|went|got|put|brought|drove|began|chose|"
+        r"sent|held|kept|met|told|spoke|found|did|dug|pulled|split|cut|shut|paused|rolled)\b",
     ),
     "result": (
         r"\bas a result\b", r"\bin the end\b", r"\bresult(?:ed)? (?:was|in)\b", r"\bwhich (?:meant|led to|cut|"
         r"reduced|saved|improved|brought)\b",
-        r"\b(?:reduced|cut|improved|increased|dropped|saved|brought|lowered|raised|recovered)\b[^.]{0,60}?"
-        r"(?:\d+(?:\.\d+)?\s*(?:%|percent|x|times|hours?|minutes?|days?|weeks?|ms|points?)|by half|in half)",
-        r"\b\d+(?:\.\d+)?\s*(?:%|percent)\b", r"\bafter that,? (?:we|the|it)\b.{0,40}\b(?:never|no longer|stopped)\b",
-        r"\bi learned\b", r"\bthe outcome\b", r"\bsince then\b",
+        r"\b(?:reduced|cut|improved|increased|dropped|saved|brought|lowered|raised|recovered|fell|rose|went|"
+        r"came|halved|doubled|tripled)\b[^.]{0,60}?" + rf"(?:\b{NUMBER}\s*{UNIT}|by half|in half)",
+        rf"\bfrom\s+(?:about\s+|around\s+)?{NUMBER}\b[^.]{{0,40}}?\bto\s+(?:about\s+|around\s+|under\s+)?{NUMBER}\b",
+        rf"\b{NUMBER}\s*(?:%|percent)", r"\b(?:halved|doubled|tripled)\b", r"\bafter that,? (?:we|the|it)\b.{0,40}\b(?:never|no longer|stopped)\b",
+        r"\bi learned\b", r"\bthe outcome\b", r"\bsince then\b", r"\b(?:it|we|this|that) ended up\b",
+        r"\bthe (?:lesson|takeaway|upshot|net effect)\b", r"\bin the end\b", r"\bafterwards\b",
     ),
 }
 _STAR_RE = {part: [re.compile(c, re.IGNORECASE) for c in cues] for part, cues in STAR_CUES.items()}
-MEASURABLE_RESULT = re.compile(r"\d|\bhalf\b|\bdoubled?\b|\btripled?\b", re.IGNORECASE)
+_MEASURABLE = re.compile(rf"\d|\b{NUMBER}\s*{UNIT}|\bfrom\s+{NUMBER}\b[^.]{{0,40}}?\bto\s+{NUMBER}\b|"
+                         r"\b(?:halved|doubled?|tripled?|by half|in half)\b", re.IGNORECASE)
+
+
+def has_measurable_result(text: str) -> bool:
+    """Whether an answer quantifies anything, in digits or in words ("nine minutes to four")."""
+    return bool(_MEASURABLE.search(text))
 
 
 @dataclass(frozen=True)
@@ -62,6 +84,7 @@ class DeliveryOptions:
         typed_wpm: Speaking rate used to turn a typed answer's word count into a duration.
         fillers_ok_per_min: Filler rate that costs nothing.
         fillers_bad_per_min: Filler rate at which the filler part of the score reaches 0.
+        fillers_high_per_minute: Filler rate above which a tip names the commonest filler.
         length_low_ratio: Answer length (vs suggested time) below which it is too short.
         length_high_ratio: Answer length (vs suggested time) above which it is too long.
     """
@@ -72,6 +95,7 @@ class DeliveryOptions:
     typed_wpm: float = 150.0
     fillers_ok_per_min: float = 2.0
     fillers_bad_per_min: float = 12.0
+    fillers_high_per_minute: float = 4.0
     length_low_ratio: float = 0.33
     length_high_ratio: float = 1.6
 
@@ -86,6 +110,33 @@ def speech_span_s(t: Transcript) -> float | None:
     if not t.words:
         return None
     return max(0.0, t.words[-1].end_s - t.words[0].start_s)
+
+
+@dataclass(frozen=True)
+class AnswerPace:
+    """Pace and fillers of one answer, by the scorer's definitions (exports reuse them)."""
+
+    word_count: int
+    fillers: dict[str, int]
+    speech_s: float | None
+    words_per_minute: float | None
+
+    @property
+    def filler_count(self) -> int:
+        return sum(self.fillers.values())
+
+
+def answer_pace(t: Transcript) -> AnswerPace:
+    """Words, fillers (context-aware, ``text.find_fillers``) and words per minute of speech.
+
+    Pace is timed words over the span from the first word to the last; typed answers
+    (no word timings) have no pace.
+    """
+    toks = tokenize(t.text)
+    fillers = Counter(f for f, _, _ in find_fillers(t.text, toks))
+    span = speech_span_s(t)
+    wpm = round(len(t.words) / (span / 60.0), 1) if span else None
+    return AnswerPace(len(toks), dict(fillers.most_common()), span, wpm)
 
 
 def long_pauses(t: Transcript, threshold_s: float, offset_s: float = 0.0) -> list[Pause]:
@@ -120,12 +171,12 @@ def measure(question: Question, answers: Sequence[Transcript],
     spoken = bool(answers) and all(a.words for a in answers)
     offset = 0.0
     for a in answers:
-        toks = tokenize(a.text)
-        word_count += len(toks)
-        fillers.update(f for f, _, _ in find_fillers(a.text, toks))
+        pace = answer_pace(a)
+        word_count += pace.word_count
+        fillers.update(pace.fillers)
         if a.words:
             pauses += long_pauses(a, o.long_pause_s, offset)
-            speech_s += speech_span_s(a) or 0.0
+            speech_s += pace.speech_s or 0.0
             timed_words += len(a.words)
         offset += a.duration_s or (a.words[-1].end_s if a.words else 0.0)
     filler_count = sum(fillers.values())

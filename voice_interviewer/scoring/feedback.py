@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..transcript import Transcript, word_char_ranges
+
 
 @dataclass(frozen=True)
 class Evidence:
@@ -24,10 +26,46 @@ class Evidence:
     start_s: float | None = None
     end_s: float | None = None
 
+    @classmethod
+    def of_span(cls, transcript: Transcript, start: int, end: int,
+                ranges: list[tuple[int, int] | None] | None = None) -> "Evidence":
+        """The quote ``transcript.text[start:end]`` with the seconds its words were spoken (when timed).
+
+        ``ranges`` (from :func:`~voice_interviewer.transcript.word_char_ranges`) can be
+        passed in when several spans of the same transcript are quoted.
+        """
+        start_s = end_s = None
+        if transcript.words:
+            ranges = ranges if ranges is not None else word_char_ranges(transcript.text, transcript.words)
+            hits = [w for w, r in zip(transcript.words, ranges) if r is not None and r[1] > start and r[0] < end]
+            if hits:
+                start_s, end_s = round(hits[0].start_s, 3), round(hits[-1].end_s, 3)
+        return cls(transcript.text[start:end], start, end, start_s, end_s)
+
+
+VERDICTS = ("covered", "partial", "missed", "incorrect")
+VERDICT_LABELS = {"covered": "Covered", "partial": "Partly covered", "missed": "Missed", "incorrect": "Incorrect"}
+PARTIAL_MIN_STRENGTH = 0.3  # below this a point that was not named counts as missed
+
+
+def derive_verdict(covered: bool, partial: bool, strength: float) -> str:
+    """The verdict of a result stored before verdicts existed (no misconception check ran then)."""
+    if covered:
+        return "covered"
+    return "partial" if partial or strength >= PARTIAL_MIN_STRENGTH else "missed"
+
 
 @dataclass(frozen=True)
 class KeyPointResult:
-    """Coverage of one key point: ``strength`` in 0..1, ``covered`` when it passes the threshold."""
+    """One key point of one answer.
+
+    ``verdict`` is what the candidate is told: ``covered`` (said and explained),
+    ``partial`` (named but not explained, or only half made), ``missed`` (not said) or
+    ``incorrect`` (a known misconception was stated: ``evidence`` quotes it and
+    ``correction`` gives the right version). ``strength`` (0..1) is the matcher's
+    confidence that the point was made; ``covered``/``partial`` mirror the verdict for
+    older readers.
+    """
 
     key_point_id: str
     statement: str
@@ -35,7 +73,16 @@ class KeyPointResult:
     covered: bool
     strength: float
     evidence: Evidence | None = None
-    partial: bool = False  # named but not explained (e.g. "drift" without how to detect it)
+    partial: bool = False
+    verdict: str = ""
+    correction: str = ""
+    misconception: str = ""  # the wrong claim recognised, when incorrect
+
+    def __post_init__(self) -> None:
+        if not self.verdict:
+            object.__setattr__(self, "verdict", derive_verdict(self.covered, self.partial, self.strength))
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict {self.verdict!r} is not one of {', '.join(VERDICTS)}")
 
 
 @dataclass(frozen=True)
@@ -101,6 +148,10 @@ class Feedback:
     @property
     def missed(self) -> list[KeyPointResult]:
         return [k for k in self.key_points if not k.covered]
+
+    @property
+    def incorrect(self) -> list[KeyPointResult]:
+        return [k for k in self.key_points if k.verdict == "incorrect"]
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

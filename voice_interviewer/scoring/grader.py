@@ -2,10 +2,16 @@
 
 Scoring formula (``Feedback.overall``, 0..100)::
 
-    content  = sum(weight_i * min(1, strength_i / 0.85)) / sum(weight_i)
+    credit_i = -0.5 if point i is incorrect (a misconception was stated)
+               else min(1, strength_i / 0.85)            # content.key_point_credit
+    content  = max(0, sum(weight_i * credit_i) / sum(weight_i))
                * min(1, sqrt(content_words / 8))        # very short answers cannot score high
     gate     = min(1, content / 0.5)                      # delivery earns credit only with substance
-    overall  = 100 * (0.8 * content + 0.2 * delivery.score * gate)
+    overall  = 100 * (0.8 * content + 0.2 * delivery.score * gate)   # blend(), shared with the LLM grader
+
+A point is covered only when it is *explained*: strength comes from meaning compared
+with names masked (``terms.py``); naming the right terms alone makes a point partial
+at most (``content.ContentScorer._combine``).
 
 Content is graded over the main answer and all follow-up answers joined (a point
 made in a follow-up counts); evidence offsets and times refer to that joined
@@ -52,6 +58,13 @@ class GraderOptions:
     delivery_gate_content: float = 0.5
 
 
+def blend(content: float, delivery_score: float, options: GraderOptions = GraderOptions()) -> float:
+    """The overall grade (0..100) from content (0..1) and delivery (0..1): the one formula both graders use."""
+    o = options
+    gate = min(1.0, content / o.delivery_gate_content) if o.delivery_gate_content > 0 else 1.0
+    return 100.0 * (o.content_share * content + (1.0 - o.content_share) * delivery_score * gate)
+
+
 class OfflineGrader:
     """Implements :class:`~voice_interviewer.scoring.base.Grader` with the local embedding model."""
 
@@ -86,9 +99,7 @@ class OfflineGrader:
         if is_reference_question(question) and words:
             content = self._reference_blend(question, joined.text, content)
         delivery = measure(question, answers, self.delivery_options)
-        o = self.options
-        gate = min(1.0, content / o.delivery_gate_content) if o.delivery_gate_content > 0 else 1.0
-        overall = 100.0 * (o.content_share * content + (1.0 - o.content_share) * delivery.score * gate)
+        overall = blend(content, delivery.score, self.options)
         tips = build_tips(question, results, delivery, joined.text, self.delivery_options)
         return Feedback(question_id=question.id, content_score=content, overall=round(overall, 2),
                         key_points=results, delivery=delivery, tips=tips, grader=self.name,

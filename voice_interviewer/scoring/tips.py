@@ -1,9 +1,12 @@
-"""Two to four specific tips, most valuable first.
+"""Up to four specific tips, most valuable first: what to fix, add or cut in *this* answer.
 
-Candidates act on the first tip and skim the rest, so tips are ranked by how
-much they would move the grade: the heaviest missed key point, then points that
-were named but not explained, then delivery and STAR. Every tip names the
-actual gap (and quotes the candidate where that helps); none is generic.
+Candidates act on the first tip and skim the rest, so tips are ranked by how much
+they would move the grade: a stated misconception first (quoted, with the
+correction), then the heaviest missed key point, then points that were named but not
+explained, then delivery and STAR. Every tip is built from a verdict or a measure of
+this answer, so none asks for something the answer already covers; a point that is
+covered gets no tip at all, and an answer with nothing to fix gets no tips rather
+than filler advice.
 """
 
 from __future__ import annotations
@@ -11,25 +14,32 @@ from __future__ import annotations
 from typing import Sequence
 
 from ..bank import Question
-from .delivery import MEASURABLE_RESULT, DeliveryOptions
+from .delivery import DeliveryOptions, has_measurable_result
 from .feedback import Delivery, KeyPointResult
 from .text import tokenize
 
 MAX_TIPS = 4
-MIN_TIPS = 2
 
 
-def _quote(text: str, limit: int = 60) -> str:
+def _quote(text: str, limit: int = 70) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
+def _sentence(text: str) -> str:
+    """Rubric text to follow a colon, case untouched: lowering a first letter breaks names
+    ("MLOps" became "mLOps"), and a full sentence after a colon may start with a capital."""
+    return text.strip().rstrip(".")
+
+
+def _incorrect_tip(r: KeyPointResult) -> str:
+    said = f'You said "{_quote(r.evidence.quote)}". ' if r.evidence else ""
+    return f"{said}That is not right: {r.correction.strip()}"
+
+
 def _missed_tip(question: Question, r: KeyPointResult) -> str:
     kp = question.key_point(r.key_point_id)
-    if kp.tip:
-        return kp.tip
-    statement = kp.statement.rstrip(".")
-    return f"Cover this point: {statement[0].lower() + statement[1:]}."
+    return kp.tip or f"Add this point: {_sentence(kp.statement)}."
 
 
 def _named_term(phrasings: Sequence[str], quote: str) -> str:
@@ -45,11 +55,13 @@ def _named_term(phrasings: Sequence[str], quote: str) -> str:
 
 def _partial_tip(question: Question, r: KeyPointResult) -> str:
     kp = question.key_point(r.key_point_id)
-    said = f' ("{_quote(r.evidence.quote)}")' if r.evidence else ""
-    term = _named_term(kp.phrasings, r.evidence.quote if r.evidence else "") or kp.id.replace("-", " ")
-    statement = kp.statement.rstrip(".")
-    return (f"You named {term}{said} but did not explain it. Say what it means in practice: "
-            f"{statement[0].lower() + statement[1:]}.")
+    quote = r.evidence.quote if r.evidence else ""
+    term = _named_term(kp.phrasings, quote)
+    said = f' ("{_quote(quote)}")' if quote else ""
+    if term:
+        return (f"You named {term}{said} but did not say what it does, how or why. Explain it: "
+                f"{_sentence(kp.statement)}.")
+    return f"You touched on this{said} but did not make the point. Say it outright: {_sentence(kp.statement)}."
 
 
 def _delivery_tips(d: Delivery, question: Question, o: DeliveryOptions) -> list[tuple[float, str]]:
@@ -63,7 +75,7 @@ def _delivery_tips(d: Delivery, question: Question, o: DeliveryOptions) -> list[
             tips.append((0.4, f"You spoke at about {d.words_per_minute:.0f} words per minute; aim for "
                               f"{o.pace_low_wpm:.0f}-{o.pace_high_wpm:.0f} by planning your two or three main "
                               "points before you start."))
-    if d.fillers_per_minute is not None and d.fillers_per_minute > 4 and d.fillers:
+    if d.fillers_per_minute is not None and d.fillers_per_minute > o.fillers_high_per_minute and d.fillers:
         worst, count = max(d.fillers.items(), key=lambda kv: kv[1])
         tips.append((0.45, f'You used about {d.fillers_per_minute:.0f} filler words a minute, mostly "{worst}" '
                            f"({count} times); replace them with a short silent pause."))
@@ -97,36 +109,26 @@ def _star_tips(question: Question, d: Delivery, text: str) -> list[tuple[float, 
             msg = "End with a measurable Result: what changed, with a number (for example \"cut incidents by 40%\")"
         else:
             msg = f"Make the {part.capitalize()} explicit"
-        tips.append((0.9 - 0.1 * rank, msg + (f": {hint[0].lower() + hint[1:].rstrip('.')}." if hint else ".")))
-    if d.star.get("result") and not MEASURABLE_RESULT.search(text):
+        tips.append((0.9 - 0.1 * rank, msg + (f": {_sentence(hint)}." if hint else ".")))
+    if d.star.get("result") and not has_measurable_result(text):
         tips.append((0.55, "Your Result has no number; quantify it (time saved, error rate, cost, incidents)."))
     return tips
 
 
 def build_tips(question: Question, results: Sequence[KeyPointResult], delivery: Delivery, text: str,
                options: DeliveryOptions = DeliveryOptions()) -> tuple[str, ...]:
-    """2-4 tips ranked by value: missed points by weight, partial points, then delivery and STAR."""
+    """Up to four tips ranked by value; none for a point the answer already covers."""
     max_w = max((r.weight for r in results), default=1.0) or 1.0
     ranked: list[tuple[float, str]] = []
     for r in results:
-        if r.covered:
-            continue
         gap = (r.weight / max_w) * (1.0 - r.strength)
-        if r.partial:
+        if r.verdict == "incorrect":
+            ranked.append((1.5 + r.weight / max_w, _incorrect_tip(r)))
+        elif r.verdict == "partial":
             ranked.append((0.5 + gap, _partial_tip(question, r)))
-        else:
+        elif r.verdict == "missed":
             ranked.append((0.4 + gap, _missed_tip(question, r)))
     ranked += _delivery_tips(delivery, question, options)
     ranked += _star_tips(question, delivery, text)
     ranked.sort(key=lambda x: -x[0])
-    tips = list(dict.fromkeys(t for _, t in ranked))[:MAX_TIPS]
-    if len(tips) < MIN_TIPS:
-        weakest = sorted((r for r in results if r.covered), key=lambda r: r.strength)
-        for r in weakest:
-            if len(tips) >= MIN_TIPS:
-                break
-            kp = question.key_point(r.key_point_id)
-            said = f' ("{_quote(r.evidence.quote)}")' if r.evidence else ""
-            tips.append(f"Strengthen your point on {kp.id.replace('-', ' ')}{said} with a concrete example "
-                        f"or number: {kp.statement[0].lower() + kp.statement[1:].rstrip('.')}.")
-    return tuple(tips[:MAX_TIPS])
+    return tuple(list(dict.fromkeys(t for _, t in ranked))[:MAX_TIPS])

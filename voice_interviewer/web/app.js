@@ -242,14 +242,21 @@
   // ---- feedback and report ----------------------------------------------------------------------------
   function pct(x) { return `${Math.round((x || 0) * 100)}%`; }
 
+  const VERDICT_MARKS = { covered: '✓', partial: '~', missed: '✗', incorrect: '!' };
+  const VERDICT_LABELS = { covered: 'Covered', partial: 'Partly covered', missed: 'Missed', incorrect: 'Incorrect' };
+  // Results stored before verdicts existed carry only covered/partial.
+  function verdictOf(k) { return k.verdict || (k.covered ? 'covered' : (k.partial ? 'partial' : 'missed')); }
+
   function showFeedback(fb) {
     ui.feedback.hidden = false;
-    const points = el('ul', { class: 'points' }, ...(fb.key_points || []).map((k) => el('li',
-      { class: k.covered ? 'covered' : (k.partial ? 'partial' : 'missed') },
-      el('span', { class: 'mark', 'aria-hidden': 'true' }, k.covered ? '✓' : (k.partial ? '~' : '✗')),
-      el('span', { class: 'sr' }, k.covered ? 'Covered: ' : (k.partial ? 'Partly covered: ' : 'Missed: ')),
-      k.statement,
-      k.covered && k.evidence ? el('q', { class: 'evidence' }, k.evidence.quote) : null)));
+    const points = el('ul', { class: 'points' }, ...(fb.key_points || []).map((k) => {
+      const v = verdictOf(k);
+      return el('li', { class: v, 'data-verdict': v },
+        el('span', { class: 'mark', 'aria-hidden': 'true' }, VERDICT_MARKS[v]),
+        el('span', { class: 'statement' }, el('span', { class: 'verdict' }, `${VERDICT_LABELS[v]}: `), k.statement),
+        k.evidence && v !== 'missed' ? el('q', { class: 'evidence' }, k.evidence.quote) : null,
+        v === 'incorrect' && k.correction ? el('p', { class: 'correction' }, `Correction: ${k.correction}`) : null);
+    }));
     const d = fb.delivery || {};
     const numbers = [
       `${d.word_count ?? 0} words`,

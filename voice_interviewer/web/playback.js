@@ -137,6 +137,8 @@
     return node;
   }
 
+  const VERDICT_LABELS = { covered: "Covered", partial: "Partly covered", missed: "Missed", incorrect: "Incorrect" };
+
   function renderFeedback(q) {
     const box = el("aside", { class: "feedback", "aria-label": "Feedback" });
     const fb = q.feedback;
@@ -146,7 +148,10 @@
       box.append(el("p", { class: "score", text: `${score(fb.overall)} / 100` }));
       const kps = el("ul", { class: "key-points" });
       for (const k of fb.key_points) {
-        kps.append(el("li", { class: `kp ${k.covered ? "ok" : "miss"}`, text: k.statement }));
+        const v = k.verdict || (k.covered ? "covered" : (k.partial ? "partial" : "missed"));
+        const item = el("li", { class: `kp ${v}`, "data-verdict": v, text: `${VERDICT_LABELS[v]}: ${k.statement}` });
+        if (v === "incorrect" && k.correction) item.append(el("p", { class: "correction", text: `Correction: ${k.correction}` }));
+        kps.append(item);
       }
       box.append(el("h4", { text: "Key points" }), kps);
       if (fb.tips && fb.tips.length) {

@@ -1,0 +1,206 @@
+"""Catching a confident wrong answer: which stretch of the answer states a known misconception.
+
+A bank's key point may list the wrong versions of itself (``KeyPoint.misconceptions``),
+each with ways candidates say it and the correction. A unit of the answer (sentence,
+clause or window) states a misconception when all of these hold:
+
+* **topic**: it contains the words the wrong claim is about (the stems that most of the
+  claim's wordings share, e.g. "concept drift"), so an unrelated sentence never matches;
+* **closer to the wrong claim than to the right one**: its cosine to the claim's wordings
+  is high and beats, by a margin, its cosine to the right versions (the key point's
+  statement and phrasings and the correction itself). Swapped definitions ("concept
+  drift is when the inputs change") differ from the right one in a word or two, so it
+  is this *contrast*, not a similarity threshold alone, that decides;
+* **same polarity**: negation or contrast flips a claim ("a shadow deployment is *not*
+  free", "CPU is *misleading* as a signal" are the correction, not the mistake), so a unit
+  and the wording of the claim it is closest to must agree on it;
+* **in so many words**: it repeats a good part of that wording's own words beyond the
+  topic, because meaning alone confuses a claim with its neighbours.
+
+The comparison uses the answer's own words, names included: in a swapped definition the
+names are exactly what is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Sequence
+
+import numpy as np
+
+from ..bank import KeyPoint, Misconception, Question
+from .embed import Embedder
+from .text import Span, Token, is_content, tokenize
+
+_NEGATIONS = frozenset({"not", "no", "never", "nothing", "none", "neither", "nor", "without", "cannot",
+                        "isn't", "aren't", "wasn't", "weren't", "don't", "doesn't", "didn't", "won't",
+                        "wouldn't", "shouldn't", "can't", "couldn't", "mustn't", "hasn't", "haven't"})
+
+
+@dataclass(frozen=True)
+class MisconceptionOptions:
+    """Detection tuning.
+
+    Attributes:
+        min_similarity: Cosine to the wrong claim's closest wording a unit needs at least.
+        min_margin: How much closer to the wrong claim than to any right version it must be.
+        min_wording: Share of a wording's own words (beyond the topic) the unit must also say:
+            meaning alone confuses a claim with its neighbours, so some of the wrong part
+            must be said in so many words.
+        topic_share: A stem is a topic word when this share of the claim's wordings contain it.
+        min_topic_words: Topic stems a unit must contain (fewer if the topic has fewer).
+        min_unit_words: Content words a unit needs to state a claim at all ("target leakage" does not).
+    """
+
+    min_similarity: float = 0.65
+    min_margin: float = 0.08
+    topic_share: float = 0.6
+    min_topic_words: int = 2
+    min_unit_words: int = 5
+    min_wording: float = 0.5
+    polarity: bool = True
+
+
+@dataclass(frozen=True)
+class MisconceptionHit:
+    """One unit of the answer that states a misconception of one key point."""
+
+    key_point_id: str
+    misconception: Misconception
+    unit: int
+    similarity: float
+    margin: float
+    wording: float = 0.0
+
+
+# Words that turn a statement against itself: "CPU is *misleading* as a signal", "accuracy drops
+# *even though* the inputs look normal". A claim said with one of these is usually its rebuttal.
+_CONTRASTS = frozenset({"misleading", "useless", "wrong", "myth", "mistake", "although", "though", "rather",
+                        "instead", "unlike", "whereas", "except", "only", "bad", "poor"})
+
+
+def _negated(words: Sequence[str]) -> bool:
+    """Whether a stretch of speech negates or contrasts what it says (see ``_CONTRASTS``)."""
+    return any(w in _NEGATIONS or w.endswith("n't") or w in _CONTRASTS for w in words)
+
+
+@lru_cache(maxsize=4096)
+def _topic(misconception: Misconception, share: float) -> frozenset[str]:
+    """Content stems shared by most wordings of the claim: what the claim is about."""
+    wordings = (misconception.claim, *misconception.says)
+    counts: Counter[str] = Counter()
+    for w in wordings:
+        counts.update({t.stem for t in tokenize(w) if is_content(t)})
+    need = max(1, int(np.ceil(share * len(wordings))))
+    return frozenset(s for s, c in counts.items() if c >= need)
+
+
+@lru_cache(maxsize=16384)
+def _wording_negated(wording: str) -> bool:
+    return _negated([t.text for t in tokenize(wording)])
+
+
+@lru_cache(maxsize=4096)
+def _right_versions(kp: KeyPoint, misconception: Misconception, strong_answer: str) -> tuple[str, ...]:
+    """What the right answer sounds like: the statement, explaining phrasings, each sentence of
+    the correction and of the question's strong answer.
+
+    The correction is split because a long correction ("That is data drift ... Concept
+    drift is ...") embeds as a blur of both ideas; each of its sentences alone is a
+    sharp counterpart to a wrong claim. The strong answer's sentences are how a right
+    answer says the same things in the same words ("fit the scaler on the training
+    split only"), so a correct candidate who sounds like it is not taken for a wrong one.
+    """
+    parts = [p.strip() for text in (misconception.correction, strong_answer)
+             for p in _SENTENCE_SPLIT.split(text) if len(p.split()) >= 3]
+    return (kp.statement, *parts, *(p for p in kp.phrasings if len(p.split()) >= 3))
+
+
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?;:])\s+")
+
+
+def _wording(misconception: Misconception, stems: set[str], share: float) -> float:
+    """Best share of a wording's own words (beyond the topic) that the unit also says."""
+    topic = _topic(misconception, share)
+    best = 0.0
+    for w in misconception.says:
+        own = {t.stem for t in tokenize(w) if is_content(t)} - topic
+        if own:
+            best = max(best, len(own & stems) / len(own))
+    return best
+
+
+def _segments(text: str, span: Span) -> list[list[Token]]:
+    """The span's tokens cut at punctuation: the pieces whose polarity can differ."""
+    out: list[list[Token]] = [[]]
+    for prev, tok in zip((None, *span.tokens), span.tokens):
+        if prev is not None and _PUNCT.search(text[prev.end:tok.start]):
+            out.append([])
+        out[-1].append(tok)
+    return [seg for seg in out if seg]
+
+
+_PUNCT = re.compile(r"[,.;:!?—–()]")
+
+
+def _polarity_agrees(text: str, span: Span, wording: str, topic: frozenset[str]) -> bool:
+    """Whether the piece of the span that says the wording agrees with it on negation.
+
+    A unit can hold the claim and a negated restatement of it ("shadow is free, it doesn't
+    cost anything"), so polarity is read from the piece that shares most of the wording's
+    own words (then its topic words), not from the whole unit.
+    """
+    stems = {t.stem for t in tokenize(wording) if is_content(t)}
+    own = stems - topic
+    piece = max(_segments(text, span), key=lambda seg: (len({t.stem for t in seg} & own),
+                                                        len({t.stem for t in seg} & stems)))
+    return _negated([t.text for t in piece]) == _wording_negated(wording)
+
+
+def find_misconceptions(question: Question, text: str, units: Sequence[Span], unit_texts: Sequence[str],
+                        embedder: Embedder, options: MisconceptionOptions = MisconceptionOptions(),
+                        ) -> list[MisconceptionHit]:
+    """Every key point's strongest misconception hit in the answer (at most one per key point)."""
+    candidates: list[tuple[int, KeyPoint, Misconception]] = []
+    for u, span in enumerate(units):
+        if sum(1 for t in span.tokens if is_content(t)) < options.min_unit_words:
+            continue
+        stems = {t.stem for t in span.tokens}
+        for kp in question.key_points:
+            for mc in kp.misconceptions:
+                topic = _topic(mc, options.topic_share)
+                need = min(options.min_topic_words, len(topic))
+                if need and len(stems & topic) >= need:
+                    candidates.append((u, kp, mc))
+    if not candidates:
+        return []
+    unit_ids = sorted({u for u, _, _ in candidates})
+    texts: list[str] = [unit_texts[u] for u in unit_ids]
+    target_index: dict[str, int] = {}
+    for _, kp, mc in candidates:
+        for t in (mc.claim, *mc.says, *_right_versions(kp, mc, question.strong_answer)):
+            target_index.setdefault(t, len(texts) + len(target_index))
+    vecs = embedder.embed(texts + list(target_index))
+    unit_vec = {u: vecs[i] for i, u in enumerate(unit_ids)}
+    best: dict[str, MisconceptionHit] = {}
+    for u, kp, mc in candidates:
+        v = unit_vec[u]
+        wrong, closest = max((float(v @ vecs[target_index[t]]), t) for t in (mc.claim, *mc.says))
+        right = max(float(v @ vecs[target_index[t]]) for t in _right_versions(kp, mc, question.strong_answer))
+        margin = wrong - right
+        if wrong < options.min_similarity or margin < options.min_margin:
+            continue
+        wording = _wording(mc, {t.stem for t in units[u].tokens if is_content(t)}, options.topic_share)
+        if wording < options.min_wording:
+            continue
+        # Polarity is compared with the wording the unit is closest to: a claim can be said
+        # both ways ("shadow is free" / "shadow doesn't cost anything").
+        if options.polarity and not _polarity_agrees(text, units[u], closest, _topic(mc, options.topic_share)):
+            continue
+        hit = MisconceptionHit(kp.id, mc, u, round(wrong, 4), round(margin, 4), round(wording, 4))
+        if kp.id not in best or margin > best[kp.id].margin:
+            best[kp.id] = hit
+    return list(best.values())
