@@ -106,7 +106,8 @@ def test_strong_outranks_vague_and_off_topic(qid: str, bank, grader, seed_answer
     assert strong.overall > vague.overall + 15, (strong.overall, vague.overall)
     assert strong.overall > off.overall + 15, (strong.overall, off.overall)
     assert off.content_score < 0.35
-    assert 2 <= len(strong.tips) <= 4 and 2 <= len(vague.tips) <= 4
+    # A strong answer may need no tip at all (none is invented); a vague one has gaps to name.
+    assert len(strong.tips) <= 4 and 2 <= len(vague.tips) <= 4
     assert len(strong.covered) >= len(q.key_points) - 1
 
 

@@ -13,6 +13,7 @@ from voice_interviewer.bank import parse_bank
 from voice_interviewer.channels.base import Reply, ReplyAction, SessionInfo, Utterance, UtteranceKind
 from voice_interviewer.errors import ConfigError
 from voice_interviewer.report import QuestionResult, build_report
+from voice_interviewer.scoring.text import tokenize
 from voice_interviewer.scoring.feedback import Delivery, Feedback, KeyPointResult
 from voice_interviewer.store import SessionStore
 from voice_interviewer.transcript import Segment, Transcript, Word
@@ -126,7 +127,8 @@ def test_json_export_parses_and_carries_the_figures(store: SessionStore) -> None
     assert data["progress"]["explain-cache"]["improved"] is True
     assert data["progress"]["explain-cache"]["scores"] == [50.0, 75.0]
     q1 = data["delivery_by_answer"]["q1"]
-    assert q1["fillers"] == 2 and q1["word_count"] == len(HOSTILE.split())
+    # The scorer's own definitions: its tokenizer counts the words, its filler detector the fillers.
+    assert q1["fillers"] == 2 and q1["word_count"] == len(tokenize(HOSTILE))
     candidate = [i for i in data["timeline"] if i["speaker"] == "candidate"][0]
     assert candidate["text"] == HOSTILE and candidate["audio"] == "q1.wav"
 
@@ -139,7 +141,7 @@ def test_markdown_export_has_headings_and_escapes_html(store: SessionStore) -> N
     assert "## Question 1: How would you design a cache for model predictions?" in headings
     assert {"### Transcript", "### Key points", "### What a strong answer covers"} <= set(headings)
     assert "<script>" not in md and "&lt;script&gt;alert(1)&lt;/script&gt;" in md
-    assert "- [x] Chooses a cache key" in md and "- [ ] Invalidates on model change" in md
+    assert "- **Covered**: Chooses a cache key" in md and "- **Missed**: Invalidates on model change" in md
     assert "Progress: 50 → 75 (improved, +25 since last time)" in md
 
 
