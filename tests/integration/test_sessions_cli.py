@@ -82,7 +82,7 @@ def data_dir(tmp_path: Path, speech_dir: Path) -> Path:
     d = tmp_path / "data"
     with SessionStore(d) as store:
         record(store, speech_dir, "0000aaaa0000aaaa", (True, False, False))
-        store._execute("UPDATE sessions SET started_at = started_at - 3600 WHERE id = '0000aaaa0000aaaa'")
+        store.database.execute("UPDATE sessions SET started_at = started_at - 3600 WHERE id = '0000aaaa0000aaaa'")
         record(store, speech_dir, "1111bbbb1111bbbb", (True, True, False), hostile=True)
     return d
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import sqlite3
 import struct
@@ -20,7 +19,8 @@ from voice_interviewer.interviewer.rubric import RubricInterviewer
 from voice_interviewer.plan import InterviewSettings
 from voice_interviewer.scoring.feedback import Delivery, Feedback, KeyPointResult
 from voice_interviewer.store import SCHEMA_VERSION, SessionStore, validate_session_id
-from voice_interviewer.store.schema import MIGRATIONS
+from voice_interviewer.store.dialect import SQLITE
+from voice_interviewer.store.schema import MIGRATIONS, schema_version
 from voice_interviewer.transcript import Segment, Transcript, Word
 
 BANK_YAML = """
@@ -168,24 +168,24 @@ def run_interview(store: SessionStore, speech_dir: Path, session_id: str = "", s
 
 def test_schema_is_current_with_wal_and_foreign_keys(tmp_path: Path) -> None:
     with SessionStore(tmp_path) as store:
+        assert schema_version(store.database) == SCHEMA_VERSION
         conn = sqlite3.connect(store.db_path)
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        assert {"sessions", "turns", "answers", "segments", "feedback", "utterances"} <= tables
-        assert store._conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert {"sessions", "turns", "answers", "segments", "feedback", "utterances", "schema_migrations"} <= tables
+        assert store.database.rows("PRAGMA foreign_keys")[0]["foreign_keys"] == 1
 
 
 def test_migrates_a_version_1_file_keeping_its_sessions(tmp_path: Path) -> None:
     conn = sqlite3.connect(tmp_path / "sessions.db")
-    conn.executescript(MIGRATIONS[0] + "; PRAGMA user_version = 1;")
+    conn.executescript(SQLITE.ddl(MIGRATIONS[0]) + "; PRAGMA user_version = 1;")
     conn.execute("INSERT INTO sessions (id, role, status, started_at) VALUES ('0123456789abcdef', 'r', "
                  "'completed', 1.0)")
     conn.commit()
     conn.close()
     with SessionStore(tmp_path) as store:
         assert [s["id"] for s in store.list()] == ["0123456789abcdef"]
-        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert schema_version(store.database) == SCHEMA_VERSION
         assert store.timeline("0123456789abcdef") == []
 
 
@@ -225,8 +225,7 @@ def test_records_a_scripted_voice_interview(tmp_path: Path, speech_dir: Path) ->
     first = doc["questions"][0]
     assert first["turns"] == ["q1", "q1f1"] and first["feedback"]["overall"] == 100.0
     assert doc["history"]["family-duty"][0]["session_id"] == interview.session_id
-    rows = store._conn.execute("SELECT COUNT(*) FROM segments WHERE session_id = ?", (interview.session_id,))
-    assert rows.fetchone()[0] == sum(len(i["segments"]) for i in answers)
+    assert store.records.count_segments(interview.session_id) == sum(len(i["segments"]) for i in answers)
 
 
 def test_history_spans_sessions(tmp_path: Path, speech_dir: Path) -> None:
@@ -265,17 +264,16 @@ def test_crashed_session_is_marked_interrupted_and_rebuilt(tmp_path: Path) -> No
     """The state a killed process leaves: a running row, committed segments, a raw file, no lock holder."""
     store = SessionStore(tmp_path)
     sid = "dddddddddddd0001"
-    store._execute("INSERT INTO sessions (id, role, status, started_at, questions_json) VALUES (?, 'r', 'running',"
-                   " 1.0, ?)", (sid, json.dumps([{"id": "q-a", "round": "x", "text": "Q?", "strong_answer": "S"}])))
-    store._execute("INSERT INTO turns VALUES (?, 'q1', 'q-a', 'question', 'Q?', 1)", (sid,))
-    store._execute("INSERT INTO answers (session_id, turn_id, audio_file, ord) VALUES (?, 'q1', 'q1.pcm', 2)",
-                   (sid,))
+    records = store.records
+    records.add_session(sid, role="r", role_title="", interviewer="rubric", started_at=1.0, settings={},
+                        questions=[{"id": "q-a", "round": "x", "text": "Q?", "strong_answer": "S"}],
+                        recorded_in=store.recorded_in)
+    records.add_turn(sid, "q1", question_id="q-a", kind="question", text="Q?", ord_=1)
+    records.add_answer(sid, "q1", question_id=None, ord_=2)
+    records.set_answer_audio(sid, "q1", "q1.pcm")
     for n, text in enumerate(["first part", "second part"]):
-        seg = Segment(text, n * 1.0, n * 1.0 + 0.9, (Word(text.split()[0], n, n + 0.4),
-                                                     Word(text.split()[1], n + 0.5, n + 0.9)))
-        store._execute("INSERT INTO segments (session_id, turn_id, text, start_s, end_s, words_json) VALUES"
-                       " (?, 'q1', ?, ?, ?, ?)", (sid, seg.text, seg.start_s, seg.end_s,
-                                                 json.dumps([w.to_dict() for w in seg.words])))
+        records.add_segment(sid, "q1", Segment(text, n * 1.0, n * 1.0 + 0.9, (
+            Word(text.split()[0], n, n + 0.4), Word(text.split()[1], n + 0.5, n + 0.9))))
     (store.sessions_dir / sid).mkdir()
     (store.sessions_dir / sid / "q1.pcm").write_bytes(b"\1\0" * 16000 * 2)
     store.close()
@@ -301,7 +299,7 @@ def test_delete_removes_rows_and_files(tmp_path: Path, speech_dir: Path) -> None
     assert not (store.sessions_dir / sid).exists()
     for table in ("sessions", "turns", "answers", "segments", "feedback", "utterances"):
         column = "id" if table == "sessions" else "session_id"
-        assert store._conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {column} = ?", (sid,)).fetchone()[0] == 0
+        assert store.database.rows(f"SELECT COUNT(*) AS n FROM {table} WHERE {column} = ?", (sid,))[0]["n"] == 0
     with pytest.raises(SessionNotFoundError, match="no session"):
         store.get(sid)
 
@@ -397,5 +395,4 @@ def test_recorder_is_safe_across_threads(tmp_path: Path) -> None:
     # The flow never delivered q1's final transcript: it is rebuilt from the committed segments.
     assert q1["text"] == " ".join(f"s{n}" for n in range(50)) and q1["end_reason"] == "unfinished"
     assert abs(q1["duration_s"] - frames * 0.02) < 1e-9
-    rows = store._conn.execute("SELECT COUNT(*) FROM segments WHERE session_id = '1234abcd1234abcd'").fetchone()
-    assert rows[0] == 50
+    assert store.records.count_segments("1234abcd1234abcd") == 50
