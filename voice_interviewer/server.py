@@ -294,7 +294,13 @@ class InterviewServer:
 
     # -- HTTP -----------------------------------------------------------------------------
 
-    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+    async def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        """Answer plain HTTP, or return None to let ``/ws`` upgrade.
+
+        Whatever reads the database or files (the sessions API, WAV conversion, bank files,
+        static pages) runs in a worker thread: a slow disk or a remote database must never
+        stall the event loop that carries every live interview's audio.
+        """
         path = urlsplit(request.path).path
         if not host_ok(self.options, request):
             return _text(HTTPStatus.MISDIRECTED_REQUEST, f"Host {request.headers.get('Host')!r} is not this server; "
@@ -308,17 +314,18 @@ class InterviewServer:
                                                    f"this server; open the interview page served by this server")
             return None
         if path == "/api/banks":
-            return _response(HTTPStatus.OK, json.dumps(self.banks_index()).encode(), "application/json")
+            index = await asyncio.to_thread(self.banks_index)
+            return _response(HTTPStatus.OK, json.dumps(index).encode(), "application/json")
         if path.startswith("/api/sessions") and self.store is not None:
             from .web_api import handle_api
 
-            api = handle_api("GET", path, parse_qs(urlsplit(request.path).query), self.store)
-            response = _response(HTTPStatus(api.status), api.body, api.content_type)
-            return response
+            api = await asyncio.to_thread(handle_api, "GET", path, parse_qs(urlsplit(request.path).query),
+                                          self.store)
+            return _response(HTTPStatus(api.status), api.body, api.content_type)
         if path == "/api/health":
             return _response(HTTPStatus.OK, json.dumps({"ok": True, "sessions": len(self.sessions)}).encode(),
                              "application/json")
-        return self._static(path)
+        return await asyncio.to_thread(self._static, path)
 
     def _static(self, path: str) -> Response:
         name = "index.html" if path in ("/", "") else path.lstrip("/")

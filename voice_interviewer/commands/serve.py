@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from ..factory import add_store_args, open_store
 from ..protocol import VOICE_ENGINES
 
 
@@ -20,8 +21,7 @@ def add_serve_args(p: argparse.ArgumentParser) -> None:
                    help="default interviewer voice (default: piper if installed, else pyttsx3)")
     p.add_argument("--max-sessions", type=int, default=None, help="sessions at once (default 8)")
     p.add_argument("--max-session-minutes", type=float, default=None, help="length limit of a session (default 60)")
-    p.add_argument("--data-dir", metavar="DIR", default=None,
-                   help="where sessions and recordings are stored (default: the store's data folder)")
+    add_store_args(p)
     p.add_argument("--no-record", action="store_true",
                    help="keep nothing: no transcripts, feedback or audio are written to disk")
 
@@ -50,10 +50,8 @@ def serve_from_args(args: argparse.Namespace) -> int:
         if args.no_record:
             asyncio.run(run_server(options))
             return 0
-        from ..store import SessionStore
-
-        with SessionStore(args.data_dir) as store:
-            recovered = store.recover_interrupted()
+        with open_store(args) as store:
+            recovered = store.recovered
             if recovered:
                 print(f"Recovered {len(recovered)} interrupted session(s): {', '.join(recovered)}", flush=True)
             asyncio.run(run_server(options, store))

@@ -15,7 +15,7 @@ from ..errors import ConfigError, StoreError
 from .database import URL_FORM, Row, redact
 from .dialect import POSTGRESQL
 
-INSTALL_HINT = "install it with: pip install 'voice-interviewer[postgres]'"
+INSTALL_HINT = "install them with: pip install 'voice-interviewer[postgres]'"
 
 
 def _psycopg() -> Any:
@@ -59,13 +59,14 @@ class PostgresDatabase:
         try:
             conninfo_to_dict(url)
         except psycopg.ProgrammingError as exc:
-            raise ConfigError(f"store URL {self.location!r} cannot be read: {exc}; expected {URL_FORM}") from None
+            raise ConfigError(f"store URL {self.location!r} cannot be read: {self._reason(exc, url)}; "
+                              f"expected {URL_FORM}") from None
         # One direct connection first: it fails with the server's own reason (wrong password,
         # no such database, nothing listening), which a pool would only report as a timeout.
         try:
             psycopg.connect(url, connect_timeout=max(1, int(connect_timeout_s))).close()
         except psycopg.Error as exc:
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            reason = self._reason(exc, url)
             raise StoreError(f"cannot connect to the session database {self.location!r}: {reason}; "
                              f"check the server is running and the URL ({URL_FORM}) is right") from None
         self._pool = ConnectionPool(
@@ -73,6 +74,11 @@ class PostgresDatabase:
             kwargs={"autocommit": True, "row_factory": dict_row}, check=ConnectionPool.check_connection,
             name="voice-interviewer-store")
         self._pool.open(wait=True, timeout=connect_timeout_s)
+
+    def _reason(self, exc: Exception, url: str) -> str:
+        """The first line of a driver error, with the URL (and so any password) redacted."""
+        text = str(exc).strip().replace(url, self.location)
+        return text.splitlines()[0] if text else type(exc).__name__
 
     def _run(self, conn: Any, sql: str, params: Sequence[Any]) -> Any:
         try:
