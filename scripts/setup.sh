@@ -2,7 +2,7 @@
 # Set up voice_interviewer on a fresh Debian/Ubuntu machine, into ./.venv.
 #   bash scripts/setup.sh          system packages + the app (with the Piper voice)
 #   bash scripts/setup.sh --test   the same plus what the test suite needs
-#                                  (Chromium, PulseAudio, a local LLM server)
+#                                  (Chromium, PulseAudio, a local LLM server, PostgreSQL)
 # Safe to re-run: it skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +11,8 @@ want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
 
 apt_packages=(espeak-ng libespeak-ng1 libportaudio2 python3-venv)
-[ $want_test = 1 ] && apt_packages+=(chromium pulseaudio pulseaudio-utils libasound2-plugins build-essential cmake)
+[ $want_test = 1 ] && apt_packages+=(chromium pulseaudio pulseaudio-utils libasound2-plugins build-essential cmake
+                                     postgresql)
 
 missing=()
 for p in "${apt_packages[@]}"; do
