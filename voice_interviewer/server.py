@@ -33,7 +33,7 @@ from .http_checks import host_ok, origin_ok, response, static_file, text_respons
 from .interview import Interview
 from .live_sessions import LiveSession, SessionRegistry
 from .plan import InterviewSettings
-from .recording import NullRecorder, Recorder
+from .recording import NullRecorder, QueuedRecorder, Recorder
 from .server_options import ServerOptions
 
 __all__ = ["InterviewServer", "ServerOptions"]
@@ -273,7 +273,8 @@ class InterviewServer:
         token = secrets.token_urlsafe(24)
         interview = Interview(bank, settings, channel, make_policy(msg.interviewer), self.grader(msg.interviewer),
                               resume_token=token)
-        recorder: Recorder = self.recorder_factory(interview.session_id)
+        store_recorder = await asyncio.to_thread(self.recorder_factory, interview.session_id)  # checks the id
+        recorder: Recorder = QueuedRecorder(store_recorder, name=f"recorder-{interview.session_id}")
         interview.recorder = recorder
         live = LiveSession(interview, channel, token, time.monotonic())
         self.sessions.add(live)
@@ -299,6 +300,8 @@ class InterviewServer:
             if live.prepare is not None:
                 live.prepare.cancel()
             self.sessions.remove(live.interview.session_id)
+            if isinstance(live.interview.recorder, QueuedRecorder):
+                live.interview.recorder.stop()  # a session that never started still frees its thread
             link = live.channel.link
             if link is not None and not link.closed:
                 await link.ws.close(1000, "session ended")

@@ -56,12 +56,14 @@ RECORDING_PROCESS = textwrap.dedent("""
 """) % {"sid": SESSION_ID}
 
 
-def test_sigkill_mid_answer_keeps_audio_and_segments(tmp_path: Path, speech_dir: Path, store_url: str | None) -> None:
+def test_sigkill_mid_answer_keeps_audio_and_segments(tmp_path: Path, speech_dir: Path,
+                                                     store_url: str | None) -> None:
     clip = speech_dir / "pocketsphinx_librivox" / "sense_and_sensibility_01_austen_64kb-0870.wav"
     script = tmp_path / "record.py"
     script.write_text(RECORDING_PROCESS)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path / "data"), str(clip), *([store_url] if store_url else [])],
+    store_args = [store_url] if store_url else []
+    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path / "data"), str(clip), *store_args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     committed, sent = 0, 0
     deadline = time.monotonic() + 30 * UNIT_S

@@ -328,12 +328,14 @@ def test_malformed_ids_are_rejected_everywhere(tmp_path: Path, bad: object, make
     for call in (store.get, store.delete, store.timeline, lambda s: store.audio_path(s, "q1")):
         with pytest.raises(SessionNotFoundError):
             call(bad)
-    sqlite_files = ["sessions.db", "sessions.db-shm", "sessions.db-wal"] if store.database.dialect.name == "sqlite" else []
+    on_sqlite = store.database.dialect.name == "sqlite"
+    sqlite_files = ["sessions.db", "sessions.db-shm", "sessions.db-wal"] if on_sqlite else []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sessions", *sqlite_files]
 
 
 @pytest.mark.parametrize("name", ["../q1", "q1.wav", "u1", "x", "q1/../../u001", ""])
-def test_malformed_audio_names_are_rejected(tmp_path: Path, speech_dir: Path, name: str, make_store) -> None:
+def test_malformed_audio_names_are_rejected(tmp_path: Path, speech_dir: Path, name: str,
+                                           make_store) -> None:
     store = make_store(tmp_path)
     interview, _, _ = run_interview(store, speech_dir)
     with pytest.raises(SessionNotFoundError, match="no recording named"):
@@ -537,3 +539,28 @@ def test_dialects_spell_parameters_and_types_their_own_way() -> None:
     assert POSTGRESQL.ddl("x {float}, y {timestamp}") == "x DOUBLE PRECISION, y DOUBLE PRECISION"
     assert SQLITE.insert("t", ("a", "b"), key=("a",), replace=("b",)) == (
         "INSERT INTO t (a, b) VALUES (?, ?) ON CONFLICT (a) DO UPDATE SET b = excluded.b")
+
+
+def test_a_queued_recorder_stores_everything_in_order_before_it_finishes(tmp_path: Path, make_store,
+                                                                        caplog: pytest.LogCaptureFixture) -> None:
+    """The server's recorder: calls return at once, run in order on one thread, and the session is on
+    record when ``session_finished`` returns; a failing call is logged and the rest still run."""
+    from voice_interviewer.recording import QueuedRecorder
+
+    store = make_store(tmp_path)
+    rec = QueuedRecorder(store.recorder(), name="test-recorder")
+    rec.session_started(SessionInfo("0d0d0d0d0d0d0d0d", "r", "R", ()))
+    rec.utterance(Utterance("Question one?", UtteranceKind.QUESTION, "qa", "q1"))
+    rec.candidate_audio("bad turn", b"\0\0", 16000)  # refused by the store: logged, not raised
+    for n in range(20):
+        rec.candidate_audio("q1", struct.pack("<h", n) * 160, 16000)
+        rec.segment_committed("q1", Segment(f"s{n}", n, n + 0.5))
+    rec.session_finished(None, "completed")
+    assert "recording candidate_audio failed" in caplog.text and "q1 or q1f1" in caplog.text
+    doc = store.get("0d0d0d0d0d0d0d0d")
+    assert doc["status"] == "completed"
+    answer = next(i for i in doc["timeline"] if i["speaker"] == "candidate")
+    assert answer["text"] == " ".join(f"s{n}" for n in range(20))
+    with wave.open(str(store.audio_path("0d0d0d0d0d0d0d0d", "q1")), "rb") as w:
+        assert w.readframes(w.getnframes()) == b"".join(struct.pack("<h", n) * 160 for n in range(20))
+    rec.feedback(None, None)  # after the end: dropped, never run
