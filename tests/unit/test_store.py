@@ -564,3 +564,18 @@ def test_a_queued_recorder_stores_everything_in_order_before_it_finishes(tmp_pat
     with wave.open(str(store.audio_path("0d0d0d0d0d0d0d0d", "q1")), "rb") as w:
         assert w.readframes(w.getnframes()) == b"".join(struct.pack("<h", n) * 160 for n in range(20))
     rec.feedback(None, None)  # after the end: dropped, never run
+
+
+def test_a_busy_postgresql_pool_fails_with_a_store_error(tmp_path: Path, postgres_server) -> None:
+    """With every pooled connection held, a statement waits ``connect_timeout_s`` and then says so."""
+    from voice_interviewer.store import StoreOptions
+
+    options = StoreOptions(pool_max_size=1, connect_timeout_s=1.0)
+    with SessionStore(tmp_path, options, url=postgres_server.new_database()) as store:
+        with store.database.transaction() as tx:  # holds the pool's only connection
+            tx.execute("SELECT 1")
+            started = time.monotonic()
+            with pytest.raises(StoreError, match="raise StoreOptions.pool_max_size"):
+                store.list()
+            assert 0.9 <= time.monotonic() - started < 5
+        assert store.list() == []  # given back: the pool serves again

@@ -87,16 +87,27 @@ class PostgresDatabase:
             raise StoreError(f"session database {self.location!r} failed: {str(exc).strip()}") from None
 
     @contextmanager
+    def _connection(self) -> Iterator[Any]:
+        """A connection borrowed from the pool; driver errors outside a statement (no connection free
+        in time, a failed commit) become :class:`StoreError` like those of the statements."""
+        try:
+            with self._pool.connection() as conn:
+                yield conn
+        except self._error as exc:
+            raise StoreError(f"session database {self.location!r} failed: {str(exc).strip()}; "
+                             f"if every connection was busy, raise StoreOptions.pool_max_size") from None
+
+    @contextmanager
     def transaction(self) -> Iterator[PostgresTransaction]:
-        with self._pool.connection() as conn, conn.transaction():
+        with self._connection() as conn, conn.transaction():
             yield PostgresTransaction(self, conn)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        with self._pool.connection() as conn:
+        with self._connection() as conn:
             return self._run(conn, sql, params).rowcount
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        with self._pool.connection() as conn:
+        with self._connection() as conn:
             return self._run(conn, sql, params).fetchall()
 
     def close(self) -> None:

@@ -40,8 +40,10 @@ class StoreOptions:
         busy_timeout_s: How long a SQLite writer waits for another process's transaction.
         candidate_sample_rate: Rate of the candidate's raw audio files (frames at other
             rates are resampled).
-        pool_max_size: Most connections one process holds to a PostgreSQL store (each
-            recording session and each API request borrows one per statement).
+        pool_max_size: Most connections one process holds to a PostgreSQL store. Each
+            recording session and each API request borrows one per statement, for
+            milliseconds, so a server's ``max_sessions`` (8) share a few; a call that finds
+            none free within ``connect_timeout_s`` fails with a StoreError.
         connect_timeout_s: How long to wait for a PostgreSQL server before giving up.
     """
 
