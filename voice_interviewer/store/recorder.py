@@ -65,6 +65,17 @@ class StoreRecorder:
         self._ord += 1
         return self._ord
 
+    @property
+    def _sid(self) -> str:
+        """The session's id, once started (every caller has checked :meth:`_active`)."""
+        assert self.session_id is not None
+        return self.session_id
+
+    @property
+    def _folder(self) -> Path:
+        assert self._dir is not None
+        return self._dir
+
     def _active(self) -> bool:
         return self.session_id is not None and not self._closed
 
@@ -72,7 +83,7 @@ class StoreRecorder:
         if turn_id in self._answers:
             return
         self._answers.add(turn_id)
-        self._store.records.add_answer(self.session_id, turn_id, question_id=question_id, ord_=self._next_ord())
+        self._store.records.add_answer(self._sid, turn_id, question_id=question_id, ord_=self._next_ord())
 
     # -- Recorder protocol ------------------------------------------------------------------
 
@@ -107,10 +118,10 @@ class StoreRecorder:
             kind = getattr(utterance.kind, "value", str(utterance.kind))
             ord_ = self._next_ord()
             records = self._store.records
-            records.add_utterance(self.session_id, name, turn_id=utterance.turn_id,
+            records.add_utterance(self._sid, name, turn_id=utterance.turn_id,
                                   question_id=utterance.question_id, kind=kind, text=utterance.text, ord_=ord_)
             if kind in TURN_KINDS and utterance.turn_id and utterance.question_id:
-                records.add_turn(self.session_id, utterance.turn_id, question_id=utterance.question_id,
+                records.add_turn(self._sid, utterance.turn_id, question_id=utterance.question_id,
                                  kind=TURN_KINDS[kind], text=utterance.text, ord_=ord_)
             self._last_utterance = name
             if utterance.turn_id:
@@ -125,10 +136,10 @@ class StoreRecorder:
                 return  # audio before anything was said: nothing to attach it to
             appender = self._interviewer.get(name)
             if appender is None:
-                appender = PcmAppender(self._dir / f"{name}.pcm", int(sample_rate),
+                appender = PcmAppender(self._folder / f"{name}.pcm", int(sample_rate),
                                        self._store.options.flush_interval_s)
                 self._interviewer[name] = appender
-                self._store.records.set_utterance_audio(self.session_id, name, f"{name}.pcm", int(sample_rate))
+                self._store.records.set_utterance_audio(self._sid, name, f"{name}.pcm", int(sample_rate))
         appender.append(pcm16, sample_rate)
 
     def candidate_audio(self, turn_id: str, pcm16: bytes, sample_rate: int) -> None:
@@ -140,10 +151,10 @@ class StoreRecorder:
             appender = self._candidate.get(turn_id)
             if appender is None:
                 self._ensure_answer(turn_id)
-                appender = PcmAppender(self._dir / f"{turn_id}.pcm", self._store.options.candidate_sample_rate,
+                appender = PcmAppender(self._folder / f"{turn_id}.pcm", self._store.options.candidate_sample_rate,
                                        self._store.options.flush_interval_s)
                 self._candidate[turn_id] = appender
-                self._store.records.set_answer_audio(self.session_id, turn_id, f"{turn_id}.pcm")
+                self._store.records.set_answer_audio(self._sid, turn_id, f"{turn_id}.pcm")
         appender.append(pcm16, sample_rate)
 
     def segment_committed(self, turn_id: str, segment: "Segment") -> None:
@@ -151,7 +162,7 @@ class StoreRecorder:
             if not self._active():
                 return
             self._ensure_answer(turn_id)
-            self._store.records.add_segment(self.session_id, turn_id, segment)
+            self._store.records.add_segment(self._sid, turn_id, segment)
 
     def answer(self, question: "Question", turn_id: str, reply: "Reply") -> None:
         with self._lock:
@@ -165,8 +176,7 @@ class StoreRecorder:
                 appender.close()
                 audio_file = appender.path.name
                 duration = pcm_duration_s(appender.path, appender.sample_rate)
-            self._store.records.finish_answer(
-                self.session_id, turn_id, question_id=question.id,
+            self._store.records.finish_answer(self._sid, turn_id, question_id=question.id,
                 action=getattr(reply.action, "value", str(reply.action)), transcript=reply.transcript,
                 end_reason=reply.end_reason, duration_s=duration, audio_file=audio_file)
 
@@ -174,7 +184,7 @@ class StoreRecorder:
         with self._lock:
             if not self._active():
                 return
-            self._store.records.put_feedback(self.session_id, question.id, feedback.overall, feedback.to_dict())
+            self._store.records.put_feedback(self._sid, question.id, feedback.overall, feedback.to_dict())
 
     def session_finished(self, report: "SessionReport | None", status: str) -> None:
         with self._lock:
@@ -185,9 +195,9 @@ class StoreRecorder:
             self._closed = True
             for appender in [*self._candidate.values(), *self._interviewer.values()]:
                 appender.close()
-            self._store.rebuild_unfinished(self.session_id, reason="unfinished")
-            self._store.finalise_audio(self.session_id)
-            self._store.records.end_session(self.session_id, status, time.time(),
+            self._store.rebuild_unfinished(self._sid, reason="unfinished")
+            self._store.finalise_audio(self._sid)
+            self._store.records.end_session(self._sid, status, time.time(),
                                             report.to_dict() if report else None)
             if self._session_lock is not None:
                 self._session_lock.release()

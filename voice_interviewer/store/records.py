@@ -58,7 +58,7 @@ class Records:
         report_json = _json(report) if report is not None else None
         return self.db.execute(sql, (status, ended_at, report_json, session_id)) > 0
 
-    def list(self, limit: int | None = None) -> list[Row]:
+    def summaries(self, limit: int | None = None) -> list[Row]:
         """Sessions newest first, with how many answers and grades each has and the mean grade."""
         sql = ("SELECT s.id, s.role, s.role_title, s.interviewer, s.status, s.started_at, s.ended_at,"
                " (SELECT COUNT(*) FROM answers a WHERE a.session_id = s.id) AS answers,"

@@ -175,17 +175,6 @@ class SessionStore:
 
     # -- queries ------------------------------------------------------------------------------
 
-    def list(self, limit: int | None = None) -> list[dict[str, Any]]:
-        """Stored sessions, newest first, with their overall score (one decimal) when graded."""
-        out = []
-        for r in self.records.list(limit):
-            overall = r["overall"]
-            out.append({"id": r["id"], "role": r["role"], "role_title": r["role_title"],
-                        "interviewer": r["interviewer"], "status": r["status"], "started_at": r["started_at"],
-                        "ended_at": r["ended_at"], "answers": r["answers"], "graded": r["graded"],
-                        "overall": None if overall is None else round(float(overall), 1)})
-        return out
-
     def get(self, session_id: str, history: bool = True) -> dict[str, Any]:
         """The whole session as plain data: details, questions with feedback, and the timeline."""
         row = self._require(session_id)
@@ -268,6 +257,17 @@ class SessionStore:
             lock.release()
         self.records.delete(sid)
         shutil.rmtree(directory, ignore_errors=True)
+
+    def list(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Stored sessions, newest first, with their overall score (one decimal) when graded."""
+        out = []
+        for r in self.records.summaries(limit):
+            overall = r["overall"]
+            out.append({"id": r["id"], "role": r["role"], "role_title": r["role_title"],
+                        "interviewer": r["interviewer"], "status": r["status"], "started_at": r["started_at"],
+                        "ended_at": r["ended_at"], "answers": r["answers"], "graded": r["graded"],
+                        "overall": None if overall is None else round(float(overall), 1)})
+        return out
 
     def close(self) -> None:
         self.database.close()
