@@ -22,8 +22,8 @@ from .audio import pcm_duration_s, pcm_to_wav, wav_duration_s
 from .database import Database, Row, open_database, store_url
 from .locks import SessionLock
 from .paths import TURN_ID_PATTERN, inside, resolve_data_dir, validate_audio_name, validate_session_id
-from .records import Records
 from .recorder import StoreRecorder, finalise_pcm
+from .records import Records
 from .schema import migrate
 
 DB_NAME = "sessions.db"
