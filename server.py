@@ -2,7 +2,7 @@
 
 import sys
 
-from voice_interviewer.server import main
+from voice_interviewer.commands.serve import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -2,7 +2,7 @@
 # Set up voice_interviewer on a fresh Debian/Ubuntu machine, into ./.venv.
 #   bash scripts/setup.sh          system packages + the app (with the Piper voice)
 #   bash scripts/setup.sh --test   the same plus what the tests need
-#                                  (Chromium, PulseAudio, a local LLM server, linters)
+#                                  (Chromium, PulseAudio, PostgreSQL, a local LLM server, linters)
 # Python packages come from the lock files in requirements/ (exact versions and hashes, the ones
 # CI tested); `bash scripts/lock.sh` refreshes them. Safe to re-run: with nothing to do it
 # finishes in seconds.
@@ -19,7 +19,7 @@ done_step() { echo "setup:   done in $((SECONDS - step_started)) s"; }
 
 apt_packages=(espeak-ng libespeak-ng1 libportaudio2 python3-venv)
 [ $want_test = 1 ] && apt_packages+=(chromium pulseaudio pulseaudio-utils libasound2-plugins
-                                     build-essential cmake)
+                                     build-essential cmake postgresql)
 lock=requirements/app.lock
 extras="piper"
 [ $want_test = 1 ] && { lock=requirements/test.lock; extras="piper,test"; }

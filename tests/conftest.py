@@ -48,3 +48,24 @@ def asag_csv() -> Path:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return ROOT
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A private PostgreSQL server for the whole run (see ``tests/postgres.py``); fails if it cannot run."""
+    from tests.postgres import missing_requirement, start_postgres
+
+    problem = missing_requirement()
+    if problem:
+        pytest.fail(problem, pytrace=False)
+    server = start_postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest) -> str | None:
+    """Run a store test on each backend: None is the default SQLite file, else a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return None
+    return request.getfixturevalue("postgres_server").new_database()

@@ -1,12 +1,14 @@
-"""Wiring: interview settings from CLI flags, and the policy and grader a session uses.
+"""Wiring: interview settings from CLI flags, the policy and grader a session uses, and the store.
 
-Every entry point (text practice, desktop practice, the server) builds its
-collaborators here, so a new interviewer or grader is added in one place.
+Every entry point (text practice, desktop practice, the server, the sessions
+commands) builds its collaborators here, so a new interviewer, grader or store
+setting is added in one place.
 """
 
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from .bank import DEFAULT_ROLE
 from .errors import ConfigError
@@ -14,7 +16,29 @@ from .interviewer.base import InterviewerPolicy
 from .plan import ORDERS, InterviewSettings
 from .scoring.base import Grader
 
+if TYPE_CHECKING:
+    from .store import SessionStore
+
 INTERVIEWERS = ("rubric", "llm")
+
+
+def add_store_args(p: argparse.ArgumentParser) -> None:
+    """``--data-dir`` and ``--store``: where sessions are kept, for every command that touches them."""
+    p.add_argument("--data-dir", metavar="DIR", default=None,
+                   help="where recordings (and the SQLite session database) are kept (default: "
+                        "$VOICE_INTERVIEWER_DATA, else $XDG_DATA_HOME/voice-interviewer, else "
+                        "~/.local/share/voice-interviewer)")
+    p.add_argument("--store", metavar="URL", default=None,
+                   help="keep sessions in PostgreSQL, shared by many servers: "
+                        "postgresql://USER:PASSWORD@HOST:PORT/DATABASE (default: $VOICE_INTERVIEWER_STORE, "
+                        "else SQLite in the data folder)")
+
+
+def open_store(args: argparse.Namespace) -> "SessionStore":
+    """The session store that ``--data-dir`` and ``--store`` name (opened, migrated, recovered)."""
+    from .store import SessionStore
+
+    return SessionStore(args.data_dir, url=args.store)
 
 
 def add_interview_args(p: argparse.ArgumentParser) -> None:

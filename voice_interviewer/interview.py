@@ -68,7 +68,9 @@ class Interview:
         finally:
             report = build_report(self.session_id, self.bank, self.results, self.policy.name) \
                 if self.results else None
-            self.recorder.session_finished(report, status)
+            # Off the event loop: it turns the session's raw audio into WAV files and writes the
+            # database, and the report is sent only once the session is on record.
+            await asyncio.to_thread(self.recorder.session_finished, report, status)
         await self.channel.close(report)
         return report
 

@@ -2,7 +2,9 @@
 
 ``handle_api`` maps (method, path, query) to a response without doing any I/O of its
 own besides reading the store, so the websocket server can call it from its
-``process_request`` hook and tests can call it directly. Routes::
+``process_request`` hook and tests can call it directly. Reading the store blocks
+(database queries, WAV files made from raw audio), so the server calls it in a
+worker thread, never on the event loop. Routes::
 
     GET /api/sessions                           stored sessions, newest first
     GET /api/sessions/<id>                      one session: questions, feedback, timeline, history

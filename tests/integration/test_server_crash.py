@@ -39,10 +39,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _serve(port: int, data_dir: Path) -> subprocess.Popen:
+def _serve(port: int, data_dir: Path, store_url: str | None) -> subprocess.Popen:
     proc = subprocess.Popen(
         [sys.executable, "-m", "voice_interviewer", "serve", "--port", str(port), "--data-dir", str(data_dir),
-         "--voice-engine", "pyttsx3"],
+         "--voice-engine", "pyttsx3", *(["--store", store_url] if store_url else [])],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     deadline = time.monotonic() + 120 * UNIT_S
     seen = []
@@ -84,11 +84,11 @@ async def _answer_until_killed(port: int, pcm: bytes, proc: subprocess.Popen) ->
         return session_id, sent
 
 
-def test_sigkill_mid_answer_then_restart_loses_at_most_a_second(tmp_path, speech_clips):
+def test_sigkill_mid_answer_then_restart_loses_at_most_a_second(tmp_path, speech_clips, store_url):
     clips = sorted(speech_clips, key=lambda c: -float(c["duration"]))
     pcm = float_to_pcm16(decode_file(clips[0]["path"], RATE_HZ))
     data_dir, port = tmp_path / "data", _free_port()
-    proc = _serve(port, data_dir)
+    proc = _serve(port, data_dir, store_url)
     try:
         session_id, sent = asyncio.run(_answer_until_killed(port, pcm, proc))
         assert proc.wait(timeout=10 * UNIT_S) == -signal.SIGKILL
@@ -96,7 +96,7 @@ def test_sigkill_mid_answer_then_restart_loses_at_most_a_second(tmp_path, speech
         if proc.poll() is None:
             proc.kill()
 
-    restarted = _serve(port, data_dir)
+    restarted = _serve(port, data_dir, store_url)
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/sessions", timeout=10 * UNIT_S) as r:
             listed = json.loads(r.read())
@@ -106,7 +106,7 @@ def test_sigkill_mid_answer_then_restart_loses_at_most_a_second(tmp_path, speech
     sessions = listed["sessions"] if isinstance(listed, dict) else listed
     assert any(s["id"] == session_id and s["status"] == "interrupted" for s in sessions), sessions
 
-    store = SessionStore(data_dir)
+    store = SessionStore(data_dir, url=store_url)
     doc = store.get(session_id)
     assert doc["status"] == "interrupted"
     answer = next(i for i in doc["timeline"] if i["speaker"] == "candidate")

@@ -28,10 +28,10 @@ RECORDING_PROCESS = textwrap.dedent("""
     from voice_interviewer.store import SessionStore
     from voice_interviewer.transcript import Segment, Word
 
-    data_dir, clip = sys.argv[1], sys.argv[2]
+    data_dir, clip, url = sys.argv[1], sys.argv[2], (sys.argv[3:] or [None])[0]
     with wave.open(clip, "rb") as w:
         pcm = w.readframes(w.getnframes())
-    store = SessionStore(data_dir)
+    store = SessionStore(data_dir, url=url)
     rec = store.recorder()
     rec.session_started(SessionInfo(%(sid)r, "crash-role", "Crash Role", ()))
     rec.utterance(Utterance("Tell me about a failure.", UtteranceKind.QUESTION, "failure", "q1"))
@@ -56,12 +56,14 @@ RECORDING_PROCESS = textwrap.dedent("""
 """) % {"sid": SESSION_ID}
 
 
-def test_sigkill_mid_answer_keeps_audio_and_segments(tmp_path: Path, speech_dir: Path) -> None:
+def test_sigkill_mid_answer_keeps_audio_and_segments(tmp_path: Path, speech_dir: Path,
+                                                     store_url: str | None) -> None:
     clip = speech_dir / "pocketsphinx_librivox" / "sense_and_sensibility_01_austen_64kb-0870.wav"
     script = tmp_path / "record.py"
     script.write_text(RECORDING_PROCESS)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path / "data"), str(clip)],
+    store_args = [store_url] if store_url else []
+    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path / "data"), str(clip), *store_args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     committed, sent = 0, 0
     deadline = time.monotonic() + 30 * UNIT_S
@@ -87,7 +89,7 @@ def test_sigkill_mid_answer_keeps_audio_and_segments(tmp_path: Path, speech_dir:
     assert raw.exists() and not (directory / "q1.wav").exists()
     on_disk = raw.stat().st_size
 
-    store = SessionStore(tmp_path / "data")
+    store = SessionStore(tmp_path / "data", url=store_url)
     assert store.recovered == [SESSION_ID]
     doc = store.get(SESSION_ID)
     assert doc["status"] == "interrupted" and doc["ended_at"] is not None
@@ -102,4 +104,4 @@ def test_sigkill_mid_answer_keeps_audio_and_segments(tmp_path: Path, speech_dir:
         assert w.getframerate() == 16000 and w.getnframes() * 2 == on_disk // 2 * 2
     assert abs(answer["duration_s"] - on_disk / BYTES_PER_S) < 0.001
     assert not raw.exists()
-    assert SessionStore(tmp_path / "data").recovered == []
+    assert SessionStore(tmp_path / "data", url=store_url).recovered == []

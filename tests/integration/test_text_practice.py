@@ -28,14 +28,15 @@ def _practice(tmp_path, stdin: str, *args: str) -> tuple[subprocess.CompletedPro
     return proc, (json.loads(report.read_text()) if report.exists() else None)
 
 
-def test_full_text_interview_with_follow_up_feedback_and_report(tmp_path):
+def test_full_text_interview_with_follow_up_feedback_and_report(tmp_path, store_url):
     stdin = (
         f"{DRIFT_ANSWER}\n\n"
         "I would compare feature distributions against the training baseline.\n\n"
         "skip\n"
     )
+    store_args = ["--store", store_url] if store_url else []
     proc, report = _practice(tmp_path, stdin, "--question-id", "model-and-data-drift",
-                             "--question-id", "feature-store", "--follow-ups", "1")
+                             "--question-id", "feature-store", "--follow-ups", "1", *store_args)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "Explain model drift and data drift, and how you would detect and respond to them." in out
@@ -50,7 +51,7 @@ def test_full_text_interview_with_follow_up_feedback_and_report(tmp_path):
     assert store["skipped"] is True and store["score"] is None
     assert report["top_tips"]
     listing = subprocess.run([sys.executable, "-m", "voice_interviewer", "sessions", "list",
-                              "--data-dir", str(tmp_path / "data")], capture_output=True, text=True,
+                              "--data-dir", str(tmp_path / "data"), *store_args], capture_output=True, text=True,
                              timeout=60 * UNIT_S)
     assert listing.returncode == 0, listing.stderr
     assert report["session_id"] in listing.stdout  # typed sessions are stored for progress tracking

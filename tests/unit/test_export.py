@@ -70,7 +70,7 @@ def record(store: SessionStore, session_id: str, text: str, covered: tuple[bool,
 def store(tmp_path: Path) -> SessionStore:
     s = SessionStore(tmp_path)
     record(s, "eeeeeeee00000001", "I would pick a key", (True, False, False))
-    s._execute("UPDATE sessions SET started_at = started_at - 86400 WHERE id = 'eeeeeeee00000001'")
+    s.database.execute("UPDATE sessions SET started_at = started_at - 86400 WHERE id = 'eeeeeeee00000001'")
     record(s, "eeeeeeee00000002", HOSTILE, (True, True, False))
     return s
 

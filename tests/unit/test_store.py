@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import sqlite3
 import struct
+import time
 import wave
 from pathlib import Path
 
@@ -20,7 +20,8 @@ from voice_interviewer.interviewer.rubric import RubricInterviewer
 from voice_interviewer.plan import InterviewSettings
 from voice_interviewer.scoring.feedback import Delivery, Feedback, KeyPointResult
 from voice_interviewer.store import SCHEMA_VERSION, SessionStore, validate_session_id
-from voice_interviewer.store.schema import MIGRATIONS
+from voice_interviewer.store.dialect import SQLITE
+from voice_interviewer.store.schema import MIGRATIONS, schema_version
 from voice_interviewer.transcript import Segment, Transcript, Word
 
 BANK_YAML = """
@@ -166,26 +167,40 @@ def run_interview(store: SessionStore, speech_dir: Path, session_id: str = "", s
     return interview, channel, report
 
 
+@pytest.fixture
+def make_store(store_url: str | None):
+    """``make_store(data_dir)`` opens a store on the backend under test; all are closed afterwards."""
+    stores: list[SessionStore] = []
+
+    def make(data_dir: Path) -> SessionStore:
+        stores.append(SessionStore(data_dir, url=store_url))
+        return stores[-1]
+
+    yield make
+    for store in stores:
+        store.close()
+
+
 def test_schema_is_current_with_wal_and_foreign_keys(tmp_path: Path) -> None:
     with SessionStore(tmp_path) as store:
+        assert schema_version(store.database) == SCHEMA_VERSION
         conn = sqlite3.connect(store.db_path)
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        assert {"sessions", "turns", "answers", "segments", "feedback", "utterances"} <= tables
-        assert store._conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert {"sessions", "turns", "answers", "segments", "feedback", "utterances", "schema_migrations"} <= tables
+        assert store.database.rows("PRAGMA foreign_keys")[0]["foreign_keys"] == 1
 
 
 def test_migrates_a_version_1_file_keeping_its_sessions(tmp_path: Path) -> None:
     conn = sqlite3.connect(tmp_path / "sessions.db")
-    conn.executescript(MIGRATIONS[0] + "; PRAGMA user_version = 1;")
+    conn.executescript(SQLITE.ddl(MIGRATIONS[0]) + "; PRAGMA user_version = 1;")
     conn.execute("INSERT INTO sessions (id, role, status, started_at) VALUES ('0123456789abcdef', 'r', "
                  "'completed', 1.0)")
     conn.commit()
     conn.close()
     with SessionStore(tmp_path) as store:
         assert [s["id"] for s in store.list()] == ["0123456789abcdef"]
-        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert schema_version(store.database) == SCHEMA_VERSION
         assert store.timeline("0123456789abcdef") == []
 
 
@@ -197,8 +212,8 @@ def test_refuses_a_file_from_a_newer_version(tmp_path: Path) -> None:
         SessionStore(tmp_path)
 
 
-def test_records_a_scripted_voice_interview(tmp_path: Path, speech_dir: Path) -> None:
-    store = SessionStore(tmp_path / "data")
+def test_records_a_scripted_voice_interview(tmp_path: Path, speech_dir: Path, make_store) -> None:
+    store = make_store(tmp_path / "data")
     interview, channel, report = run_interview(store, speech_dir)
     doc = store.get(interview.session_id)
     assert doc["status"] == "completed" and doc["report"]["session_id"] == interview.session_id
@@ -225,12 +240,11 @@ def test_records_a_scripted_voice_interview(tmp_path: Path, speech_dir: Path) ->
     first = doc["questions"][0]
     assert first["turns"] == ["q1", "q1f1"] and first["feedback"]["overall"] == 100.0
     assert doc["history"]["family-duty"][0]["session_id"] == interview.session_id
-    rows = store._conn.execute("SELECT COUNT(*) FROM segments WHERE session_id = ?", (interview.session_id,))
-    assert rows.fetchone()[0] == sum(len(i["segments"]) for i in answers)
+    assert store.records.count_segments(interview.session_id) == sum(len(i["segments"]) for i in answers)
 
 
-def test_history_spans_sessions(tmp_path: Path, speech_dir: Path) -> None:
-    store = SessionStore(tmp_path)
+def test_history_spans_sessions(tmp_path: Path, speech_dir: Path, make_store) -> None:
+    store = make_store(tmp_path)
     first, _, _ = run_interview(store, speech_dir, session_id="aaaaaaaaaaaa0001")
     second, _, _ = run_interview(store, speech_dir, session_id="aaaaaaaaaaaa0002", stop_after="q1f1")
     listed = store.list()
@@ -241,19 +255,19 @@ def test_history_spans_sessions(tmp_path: Path, speech_dir: Path) -> None:
     assert "amiable-wife" not in history  # not asked in the stopped session
 
 
-def test_duplicate_session_id_is_refused(tmp_path: Path, speech_dir: Path) -> None:
-    store = SessionStore(tmp_path)
+def test_duplicate_session_id_is_refused(tmp_path: Path, speech_dir: Path, make_store) -> None:
+    store = make_store(tmp_path)
     run_interview(store, speech_dir, session_id="bbbbbbbbbbbb0001")
     with pytest.raises(StoreError, match="already stored"):
         run_interview(store, speech_dir, session_id="bbbbbbbbbbbb0001")
 
 
-def test_a_live_recording_is_not_taken_for_a_crash(tmp_path: Path) -> None:
-    store = SessionStore(tmp_path)
+def test_a_live_recording_is_not_taken_for_a_crash(tmp_path: Path, make_store) -> None:
+    store = make_store(tmp_path)
     recorder = store.recorder()
     recorder.session_started(SessionInfo("cccccccccccc0001", "r", "R", ()))
     recorder.candidate_audio("q1", b"\0\0" * 1600, 16000)
-    other = SessionStore(tmp_path)  # a second process opening the same data directory
+    other = make_store(tmp_path)  # a second process opening the same data directory
     assert other.recovered == [] and other.get("cccccccccccc0001")["status"] == "running"
     with pytest.raises(StoreError, match="being recorded"):
         other.delete("cccccccccccc0001")
@@ -261,26 +275,25 @@ def test_a_live_recording_is_not_taken_for_a_crash(tmp_path: Path) -> None:
     assert other.get("cccccccccccc0001")["status"] == "stopped"
 
 
-def test_crashed_session_is_marked_interrupted_and_rebuilt(tmp_path: Path) -> None:
+def test_crashed_session_is_marked_interrupted_and_rebuilt(tmp_path: Path, make_store) -> None:
     """The state a killed process leaves: a running row, committed segments, a raw file, no lock holder."""
-    store = SessionStore(tmp_path)
+    store = make_store(tmp_path)
     sid = "dddddddddddd0001"
-    store._execute("INSERT INTO sessions (id, role, status, started_at, questions_json) VALUES (?, 'r', 'running',"
-                   " 1.0, ?)", (sid, json.dumps([{"id": "q-a", "round": "x", "text": "Q?", "strong_answer": "S"}])))
-    store._execute("INSERT INTO turns VALUES (?, 'q1', 'q-a', 'question', 'Q?', 1)", (sid,))
-    store._execute("INSERT INTO answers (session_id, turn_id, audio_file, ord) VALUES (?, 'q1', 'q1.pcm', 2)",
-                   (sid,))
+    records = store.records
+    records.add_session(sid, role="r", role_title="", interviewer="rubric", started_at=1.0, settings={},
+                        questions=[{"id": "q-a", "round": "x", "text": "Q?", "strong_answer": "S"}],
+                        recorded_in=store.recorded_in)
+    records.add_turn(sid, "q1", question_id="q-a", kind="question", text="Q?", ord_=1)
+    records.add_answer(sid, "q1", question_id=None, ord_=2)
+    records.set_answer_audio(sid, "q1", "q1.pcm")
     for n, text in enumerate(["first part", "second part"]):
-        seg = Segment(text, n * 1.0, n * 1.0 + 0.9, (Word(text.split()[0], n, n + 0.4),
-                                                     Word(text.split()[1], n + 0.5, n + 0.9)))
-        store._execute("INSERT INTO segments (session_id, turn_id, text, start_s, end_s, words_json) VALUES"
-                       " (?, 'q1', ?, ?, ?, ?)", (sid, seg.text, seg.start_s, seg.end_s,
-                                                 json.dumps([w.to_dict() for w in seg.words])))
+        records.add_segment(sid, "q1", Segment(text, n * 1.0, n * 1.0 + 0.9, (
+            Word(text.split()[0], n, n + 0.4), Word(text.split()[1], n + 0.5, n + 0.9))))
     (store.sessions_dir / sid).mkdir()
     (store.sessions_dir / sid / "q1.pcm").write_bytes(b"\1\0" * 16000 * 2)
     store.close()
 
-    reopened = SessionStore(tmp_path)
+    reopened = make_store(tmp_path)
     assert reopened.recovered == [sid]
     doc = reopened.get(sid)
     assert doc["status"] == "interrupted"
@@ -289,11 +302,11 @@ def test_crashed_session_is_marked_interrupted_and_rebuilt(tmp_path: Path) -> No
     assert answer["end_reason"] == "interrupted" and answer["duration_s"] == 2.0
     with wave.open(str(reopened.audio_path(sid, "q1")), "rb") as w:
         assert w.getnframes() == 32000
-    assert SessionStore(tmp_path).recovered == []  # recovery happens once
+    assert make_store(tmp_path).recovered == []  # recovery happens once
 
 
-def test_delete_removes_rows_and_files(tmp_path: Path, speech_dir: Path) -> None:
-    store = SessionStore(tmp_path)
+def test_delete_removes_rows_and_files(tmp_path: Path, speech_dir: Path, make_store) -> None:
+    store = make_store(tmp_path)
     interview, _, _ = run_interview(store, speech_dir)
     sid = interview.session_id
     assert (store.sessions_dir / sid).is_dir()
@@ -301,27 +314,29 @@ def test_delete_removes_rows_and_files(tmp_path: Path, speech_dir: Path) -> None
     assert not (store.sessions_dir / sid).exists()
     for table in ("sessions", "turns", "answers", "segments", "feedback", "utterances"):
         column = "id" if table == "sessions" else "session_id"
-        assert store._conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {column} = ?", (sid,)).fetchone()[0] == 0
+        assert store.database.rows(f"SELECT COUNT(*) AS n FROM {table} WHERE {column} = ?", (sid,))[0]["n"] == 0
     with pytest.raises(SessionNotFoundError, match="no session"):
         store.get(sid)
 
 
 @pytest.mark.parametrize("bad", ["../etc", "a/b", "", "0" * 33, "ABCDEF0123456789", "ééééééééé", "abc",
                                  "0123456789abcdef\n", "..", "/etc/passwd", None, 12345678])
-def test_malformed_ids_are_rejected_everywhere(tmp_path: Path, bad: object) -> None:
-    store = SessionStore(tmp_path)
+def test_malformed_ids_are_rejected_everywhere(tmp_path: Path, bad: object, make_store) -> None:
+    store = make_store(tmp_path)
     with pytest.raises(SessionNotFoundError, match="not a session id"):
         validate_session_id(bad)
     for call in (store.get, store.delete, store.timeline, lambda s: store.audio_path(s, "q1")):
         with pytest.raises(SessionNotFoundError):
             call(bad)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["sessions", "sessions.db", "sessions.db-shm",
-                                                          "sessions.db-wal"]
+    on_sqlite = store.database.dialect.name == "sqlite"
+    sqlite_files = ["sessions.db", "sessions.db-shm", "sessions.db-wal"] if on_sqlite else []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sessions", *sqlite_files]
 
 
 @pytest.mark.parametrize("name", ["../q1", "q1.wav", "u1", "x", "q1/../../u001", ""])
-def test_malformed_audio_names_are_rejected(tmp_path: Path, speech_dir: Path, name: str) -> None:
-    store = SessionStore(tmp_path)
+def test_malformed_audio_names_are_rejected(tmp_path: Path, speech_dir: Path, name: str,
+                                           make_store) -> None:
+    store = make_store(tmp_path)
     interview, _, _ = run_interview(store, speech_dir)
     with pytest.raises(SessionNotFoundError, match="no recording named"):
         store.audio_path(interview.session_id, name)
@@ -337,8 +352,8 @@ def test_data_dir_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert default_data_dir() == tmp_path / "explicit"
 
 
-def test_recorder_factory_checks_the_id_up_front(tmp_path: Path, speech_dir: Path) -> None:
-    store = SessionStore(tmp_path)
+def test_recorder_factory_checks_the_id_up_front(tmp_path: Path, speech_dir: Path, make_store) -> None:
+    store = make_store(tmp_path)
     with pytest.raises(SessionNotFoundError, match="not a session id"):
         store.recorder("../../x")
     rec = store.recorder("ffff0000ffff0000")
@@ -350,8 +365,8 @@ def test_recorder_factory_checks_the_id_up_front(tmp_path: Path, speech_dir: Pat
         store.recorder("ffff0000ffff0000")
 
 
-def test_new_folders_are_private(tmp_path: Path) -> None:
-    store = SessionStore(tmp_path / "fresh")
+def test_new_folders_are_private(tmp_path: Path, make_store) -> None:
+    store = make_store(tmp_path / "fresh")
     assert (store.data_dir.stat().st_mode & 0o777) == 0o700
     rec = store.recorder()
     rec.session_started(SessionInfo("abab0000abab0000", "r", "R", ()))
@@ -359,11 +374,11 @@ def test_new_folders_are_private(tmp_path: Path) -> None:
     rec.session_finished(None, "stopped")
 
 
-def test_recorder_is_safe_across_threads(tmp_path: Path) -> None:
+def test_recorder_is_safe_across_threads(tmp_path: Path, make_store) -> None:
     """Audio threads append while the event loop commits segments: nothing is lost or interleaved badly."""
     import threading
 
-    store = SessionStore(tmp_path)
+    store = make_store(tmp_path)
     rec = store.recorder()
     rec.session_started(SessionInfo("1234abcd1234abcd", "r", "R", ()))
     rec.utterance(Utterance("Question one?", UtteranceKind.QUESTION, "qa", "q1"))
@@ -397,5 +412,170 @@ def test_recorder_is_safe_across_threads(tmp_path: Path) -> None:
     # The flow never delivered q1's final transcript: it is rebuilt from the committed segments.
     assert q1["text"] == " ".join(f"s{n}" for n in range(50)) and q1["end_reason"] == "unfinished"
     assert abs(q1["duration_s"] - frames * 0.02) < 1e-9
-    rows = store._conn.execute("SELECT COUNT(*) FROM segments WHERE session_id = '1234abcd1234abcd'").fetchone()
-    assert rows[0] == 50
+    assert store.records.count_segments("1234abcd1234abcd") == 50
+
+
+# -- the database layer on both backends ------------------------------------------------------------
+
+
+def test_every_table_exists_at_the_current_version(tmp_path: Path, make_store) -> None:
+    store = make_store(tmp_path)
+    assert schema_version(store.database) == SCHEMA_VERSION
+    versions = [r["version"] for r in store.database.rows("SELECT version FROM schema_migrations ORDER BY version")]
+    assert versions == list(range(1, SCHEMA_VERSION + 1))
+    for table in ("sessions", "turns", "answers", "segments", "feedback", "utterances"):
+        assert store.database.rows(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"] == 0
+
+
+def test_refuses_a_database_from_a_newer_version(tmp_path: Path, store_url: str | None) -> None:
+    with SessionStore(tmp_path, url=store_url) as store:
+        store.database.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+                               (SCHEMA_VERSION + 1, 1.0))
+    with pytest.raises(StoreError, match=f"schema version {SCHEMA_VERSION + 1}, newer than this program"):
+        SessionStore(tmp_path, url=store_url)
+
+
+def test_servers_starting_together_migrate_once(tmp_path: Path, store_url: str | None) -> None:
+    """Several processes opening one new database at once: each migration runs exactly once."""
+    import threading
+
+    opened: list[SessionStore] = []
+    errors: list[BaseException] = []
+
+    def open_one(n: int) -> None:
+        try:
+            opened.append(SessionStore(tmp_path / f"server{n}" if store_url else tmp_path, url=store_url))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_one, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert errors == [] and len(opened) == 4
+        rows = opened[0].database.rows("SELECT version FROM schema_migrations ORDER BY version")
+        assert [r["version"] for r in rows] == list(range(1, SCHEMA_VERSION + 1))
+    finally:
+        for store in opened:
+            store.close()
+
+
+def test_times_and_scores_keep_full_precision(tmp_path: Path, make_store) -> None:
+    """Epoch seconds and word timings come back exactly as stored (a single-precision column would not)."""
+    store = make_store(tmp_path)
+    rec = store.recorder()
+    rec.session_started(SessionInfo("0f0f0f0f0f0f0f0f", "r", "R", ()))
+    segment = Segment("precise words", 1234.567891, 1235.987654, (Word("precise", 1234.568, 1235.125),))
+    rec.segment_committed("q1", segment)
+    rec.session_finished(None, "stopped")
+    started = store.get("0f0f0f0f0f0f0f0f")["started_at"]
+    assert isinstance(started, float) and abs(started - time.time()) < 60
+    assert store.records.segments("0f0f0f0f0f0f0f0f", "q1") == [segment]
+
+
+def test_feedback_graded_again_replaces_the_first_grade(tmp_path: Path, make_store) -> None:
+    store = make_store(tmp_path)
+    sid = "0e0e0e0e0e0e0e0e"
+    store.records.add_session(sid, role="r", role_title="R", interviewer="rubric", started_at=1.0, settings={},
+                              questions=[], recorded_in=store.recorded_in)
+    store.records.put_feedback(sid, "q-a", 40.0, {"overall": 40.0})
+    store.records.put_feedback(sid, "q-a", 80.0, {"overall": 80.0})
+    assert store.records.feedback(sid) == {"q-a": {"overall": 80.0}}
+    assert store.list()[0]["overall"] == 80.0
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("mysql://user:hunter2@db.example/interviews", "'mysql://user:\\*\\*\\*@db.example/interviews' is not supported"),
+    ("sqlite:///tmp/sessions.db", "is not supported: expected postgresql://USER:PASSWORD@HOST:PORT/DATABASE"),
+    ("localhost/interviews", "leave both unset to keep sessions in SQLite"),
+])
+def test_a_bad_store_url_says_what_is_expected(tmp_path: Path, url: str, expected: str) -> None:
+    from voice_interviewer.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=expected) as info:
+        SessionStore(tmp_path, url=url)
+    assert "hunter2" not in str(info.value)
+
+
+def test_the_store_url_comes_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from voice_interviewer.errors import ConfigError
+    from voice_interviewer.store import ENV_STORE
+
+    monkeypatch.setenv(ENV_STORE, "redis://cache/0")
+    with pytest.raises(ConfigError, match="VOICE_INTERVIEWER_STORE"):
+        SessionStore(tmp_path)
+
+
+def test_an_unreachable_postgresql_server_is_named_in_the_error(tmp_path: Path, postgres_server) -> None:
+    url = f"postgresql://someone:hunter2@/interviews?host={tmp_path}&port=1"
+    with pytest.raises(StoreError, match="cannot connect to the session database .*No such file") as info:
+        SessionStore(tmp_path, url=url)
+    assert "hunter2" not in str(info.value)
+
+
+def test_sessions_recorded_by_another_server_are_not_taken_for_crashes(tmp_path: Path, postgres_server) -> None:
+    """Two servers, one database, each with its own audio folder: neither can see the other's recording
+    lock, so neither may mark the other's live session interrupted."""
+    url = postgres_server.new_database()
+    with SessionStore(tmp_path / "server-a", url=url) as a:
+        rec = a.recorder()
+        rec.session_started(SessionInfo("0a0a0a0a0a0a0a0a", "r", "R", ()))
+        with SessionStore(tmp_path / "server-b", url=url) as b:
+            assert b.recovered == [] and b.get("0a0a0a0a0a0a0a0a")["status"] == "running"
+        rec.session_finished(None, "completed")
+        assert a.get("0a0a0a0a0a0a0a0a")["status"] == "completed"
+
+
+def test_dialects_spell_parameters_and_types_their_own_way() -> None:
+    from voice_interviewer.store.dialect import POSTGRESQL, TYPE_NAMES
+
+    query = "SELECT name FROM utterances WHERE session_id = ? AND audio_file LIKE '%.pcm' AND text = '?'"
+    assert SQLITE.sql(query) == query
+    assert POSTGRESQL.sql(query) == ("SELECT name FROM utterances WHERE session_id = %s AND audio_file LIKE "
+                                     "'%%.pcm' AND text = '?'")
+    assert set(SQLITE.types) == set(POSTGRESQL.types) == set(TYPE_NAMES)
+    assert POSTGRESQL.ddl("x {float}, y {timestamp}") == "x DOUBLE PRECISION, y DOUBLE PRECISION"
+    assert SQLITE.insert("t", ("a", "b"), key=("a",), replace=("b",)) == (
+        "INSERT INTO t (a, b) VALUES (?, ?) ON CONFLICT (a) DO UPDATE SET b = excluded.b")
+
+
+def test_a_queued_recorder_stores_everything_in_order_before_it_finishes(tmp_path: Path, make_store,
+                                                                        caplog: pytest.LogCaptureFixture) -> None:
+    """The server's recorder: calls return at once, run in order on one thread, and the session is on
+    record when ``session_finished`` returns; a failing call is logged and the rest still run."""
+    from voice_interviewer.recording import QueuedRecorder
+
+    store = make_store(tmp_path)
+    rec = QueuedRecorder(store.recorder(), name="test-recorder")
+    rec.session_started(SessionInfo("0d0d0d0d0d0d0d0d", "r", "R", ()))
+    rec.utterance(Utterance("Question one?", UtteranceKind.QUESTION, "qa", "q1"))
+    rec.candidate_audio("bad turn", b"\0\0", 16000)  # refused by the store: logged, not raised
+    for n in range(20):
+        rec.candidate_audio("q1", struct.pack("<h", n) * 160, 16000)
+        rec.segment_committed("q1", Segment(f"s{n}", n, n + 0.5))
+    rec.session_finished(None, "completed")
+    assert "recording candidate_audio failed" in caplog.text and "q1 or q1f1" in caplog.text
+    doc = store.get("0d0d0d0d0d0d0d0d")
+    assert doc["status"] == "completed"
+    answer = next(i for i in doc["timeline"] if i["speaker"] == "candidate")
+    assert answer["text"] == " ".join(f"s{n}" for n in range(20))
+    with wave.open(str(store.audio_path("0d0d0d0d0d0d0d0d", "q1")), "rb") as w:
+        assert w.readframes(w.getnframes()) == b"".join(struct.pack("<h", n) * 160 for n in range(20))
+    rec.feedback(None, None)  # after the end: dropped, never run
+
+
+def test_a_busy_postgresql_pool_fails_with_a_store_error(tmp_path: Path, postgres_server) -> None:
+    """With every pooled connection held, a statement waits ``connect_timeout_s`` and then says so."""
+    from voice_interviewer.store import StoreOptions
+
+    options = StoreOptions(pool_max_size=1, connect_timeout_s=1.0)
+    with SessionStore(tmp_path, options, url=postgres_server.new_database()) as store:
+        with store.database.transaction() as tx:  # holds the pool's only connection
+            tx.execute("SELECT 1")
+            started = time.monotonic()
+            with pytest.raises(StoreError, match="raise StoreOptions.pool_max_size"):
+                store.list()
+            assert 0.9 <= time.monotonic() - started < 5
+        assert store.list() == []  # given back: the pool serves again

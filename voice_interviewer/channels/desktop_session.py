@@ -74,7 +74,8 @@ async def _run(interview: Interview, channel: DesktopChannel) -> SessionReport |
 def run_desktop_session(settings: InterviewSettings, bank: Bank, *, input_device: str | None = None,
                         output_device: str | None = None, options: DesktopOptions = DesktopOptions(),
                         voice_engine: str | None = None, voice: str | None = None,
-                        data_dir: str | None = None, report_path: str | None = None,
+                        data_dir: str | None = None, store_url: str | None = None,
+                        report_path: str | None = None,
                         screen: Screen | None = None, record: bool = True) -> SessionReport | None:
     """Run one spoken session at this computer and return its report (None if nothing was graded)."""
     from ..speech.engine import SpeechEngine
@@ -94,7 +95,7 @@ def run_desktop_session(settings: InterviewSettings, bank: Bank, *, input_device
         engine = engine_loading.result()
         grader = make_grader(settings.interviewer)
         channel = DesktopChannel(sd, path, engine, synthesizer, options, screen, tuple(bank.vocabulary))
-        with (SessionStore(data_dir) if record else nullcontext()) as store:
+        with (SessionStore(data_dir, url=store_url) if record else nullcontext()) as store:
             interview = Interview(bank, settings, channel, make_policy(settings.interviewer), grader,
                                   recorder=store.recorder() if store is not None else NullRecorder())
             if interview.questions:

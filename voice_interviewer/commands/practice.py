@@ -11,7 +11,7 @@ from contextlib import nullcontext
 
 from ..bank import load_role
 from ..errors import ConfigError
-from ..factory import add_interview_args, make_grader, make_policy, settings_from_args
+from ..factory import add_interview_args, add_store_args, make_grader, make_policy, open_store, settings_from_args
 from ..interview import Interview
 
 
@@ -20,8 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_interview_args(p)
     p.add_argument("--text", action="store_true", help="type answers instead of speaking them")
     p.add_argument("--report", metavar="PATH", help="also write the session report as JSON to PATH")
-    p.add_argument("--data-dir", metavar="DIR", default=None,
-                   help="where sessions and recordings are stored (default: the store's data folder)")
+    add_store_args(p)
     p.add_argument("--no-record", action="store_true",
                    help="do not store this session (nothing is written to the data folder)")
     audio = p.add_argument_group("spoken practice (microphone and speakers)")
@@ -62,7 +61,8 @@ def _practice(args: argparse.Namespace) -> int:
         options = DesktopOptions(end_silence_s=_end_silence(args.end_silence), keys=not args.no_keys)
         run_desktop_session(settings, bank, input_device=args.input_device, output_device=args.output_device,
                             options=options, voice_engine=args.voice_engine, voice=args.voice,
-                            data_dir=args.data_dir, report_path=args.report, record=not args.no_record)
+                            data_dir=args.data_dir, store_url=args.store, report_path=args.report,
+                            record=not args.no_record)
         return 0
     report = _practice_typed(args, settings, bank)
     if args.report and report is not None:
@@ -75,9 +75,8 @@ def _practice_typed(args: argparse.Namespace, settings, bank):
     """Typed sessions are stored too, so progress across sessions includes them."""
     from ..channels.text import TextChannel
     from ..recording import NullRecorder
-    from ..store import SessionStore
 
-    with (SessionStore(args.data_dir) if not args.no_record else nullcontext()) as store:
+    with (open_store(args) if not args.no_record else nullcontext()) as store:
         recorder = store.recorder() if store is not None else NullRecorder()
         interview = Interview(bank, settings, TextChannel(), make_policy(settings.interviewer),
                               make_grader(settings.interviewer), recorder=recorder)

@@ -1,10 +1,17 @@
-"""``voice-interviewer serve``: the browser practice server (web client + ``/ws``)."""
+"""``voice-interviewer serve`` and ``python server.py``: start the browser practice server (web client + ``/ws``).
+
+The entry point only: flags, the session store, start-up messages and shutdown; the
+server itself is :class:`~voice_interviewer.server.InterviewServer`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+from typing import Any
 
+from ..errors import VoiceInterviewerError
+from ..factory import add_store_args, open_store
 from ..protocol import VOICE_ENGINES
 
 
@@ -20,14 +27,14 @@ def add_serve_args(p: argparse.ArgumentParser) -> None:
                    help="default interviewer voice (default: piper if installed, else pyttsx3)")
     p.add_argument("--max-sessions", type=int, default=None, help="sessions at once (default 8)")
     p.add_argument("--max-session-minutes", type=float, default=None, help="length limit of a session (default 60)")
-    p.add_argument("--data-dir", metavar="DIR", default=None,
-                   help="where sessions and recordings are stored (default: the store's data folder)")
+    add_store_args(p)
     p.add_argument("--no-record", action="store_true",
                    help="keep nothing: no transcripts, feedback or audio are written to disk")
 
 
-def options_from_args(args: argparse.Namespace):
-    from ..server import ServerOptions
+def options_from_args(args: argparse.Namespace) -> Any:
+    """:class:`~voice_interviewer.server_options.ServerOptions` from defaults, environment, then flags."""
+    from ..server_options import ServerOptions
 
     minutes = args.max_session_minutes
     return ServerOptions.from_env(host=args.host, port=args.port, token=args.token,
@@ -43,17 +50,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def serve_from_args(args: argparse.Namespace) -> int:
     """Open the session store (unless ``--no-record``), recover interrupted sessions, serve."""
-    from ..server import run_server
-
     options = options_from_args(args)
     try:
         if args.no_record:
             asyncio.run(run_server(options))
             return 0
-        from ..store import SessionStore
-
-        with SessionStore(args.data_dir) as store:
-            recovered = store.recover_interrupted()
+        with open_store(args) as store:
+            recovered = store.recovered
             if recovered:
                 print(f"Recovered {len(recovered)} interrupted session(s): {', '.join(recovered)}", flush=True)
             asyncio.run(run_server(options, store))
@@ -62,5 +65,33 @@ def serve_from_args(args: argparse.Namespace) -> int:
     return 0
 
 
+async def run_server(options: Any, store: Any = None) -> None:
+    """Run until cancelled, printing the address (with the token when one is needed)."""
+    from ..server import InterviewServer
+
+    server = InterviewServer(options, store=store)
+    print("Loading the speech model and the voice…", flush=True)
+    await server.start()
+    print(f"voice-interviewer is ready: {server.url()}", flush=True)
+    if server.options.token and not options.token:
+        print("An access token was generated because the server is reachable from other machines.", flush=True)
+    try:
+        await asyncio.Future()
+    finally:
+        await server.stop()
+
+
 def _serve(args: argparse.Namespace) -> int:
     return serve_from_args(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point for ``python server.py`` (same flags as ``voice-interviewer serve``)."""
+    parser = argparse.ArgumentParser(prog="server.py", description="Serve the browser mock interview.")
+    add_serve_args(parser)
+    args = parser.parse_args(argv)
+    try:
+        return serve_from_args(args)
+    except VoiceInterviewerError as exc:
+        print(f"voice-interviewer: error: {exc}")
+        return 2

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .. import export
 from ..errors import AudioDeviceError, ConfigError
+from ..factory import add_store_args, open_store
 from ..store import SessionStore
 
 
@@ -19,9 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     def add(name: str, help_text: str, handler, with_id: bool = True) -> argparse.ArgumentParser:
         a = ssub.add_parser(name, help=help_text)
-        a.add_argument("--data-dir", metavar="DIR",
-                       help="where sessions are stored (default: $VOICE_INTERVIEWER_DATA, else "
-                            "$XDG_DATA_HOME/voice-interviewer, else ~/.local/share/voice-interviewer)")
+        add_store_args(a)
         if with_id:
             a.add_argument("session_id", metavar="ID", help="a session id from 'sessions list'")
         a.set_defaults(handler=handler)
@@ -42,14 +41,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _store(args: argparse.Namespace) -> SessionStore:
-    return SessionStore(args.data_dir)
+    return open_store(args)
 
 
 def _list(args: argparse.Namespace) -> int:
     with _store(args) as store:
         sessions = store.list(args.limit)
     if not sessions:
-        print(f"No sessions stored in {store.data_dir}.")
+        print(f"No sessions stored in {store.location}.")
         return 0
     print(f"{'ID':<18} {'STARTED':<17} {'STATUS':<12} {'SCORE':>5}  ROLE")
     for s in sessions:

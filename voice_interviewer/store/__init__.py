@@ -1,16 +1,26 @@
-"""Durable sessions: SQLite (WAL) for sessions, turns, transcripts and feedback; audio files beside it.
+"""Durable sessions: rows in a database, audio files in the data folder beside it.
 
-Layout of the data directory (see ``docs/sessions.md``)::
+The database is a SQLite file (WAL) in the data folder by default, or PostgreSQL when
+a ``postgresql://`` store URL is given (``--store`` or ``$VOICE_INTERVIEWER_STORE``),
+so that many interview servers can share one store. Layout of the data folder (see
+``docs/sessions.md``)::
 
-    <data>/sessions.db                   sessions, turns, answers, segments, feedback, utterances
+    <data>/sessions.db                   sessions, turns, answers, segments, feedback, utterances (SQLite)
     <data>/sessions/<id>/q1.wav          the candidate's answer to turn q1 (q1.pcm while recording)
     <data>/sessions/<id>/u001.wav        the interviewer's first utterance
+
+Layers, each using only the public methods of the one below: :mod:`.database`
+(connect, transaction, execute; :mod:`.dialect` holds what differs between engines),
+:mod:`.schema` (migrations), :mod:`.records` (every query), then
+:class:`SessionStore` and its :class:`StoreRecorder`.
 """
 
+from .database import ENV_STORE, Database, open_database, store_url
 from .paths import default_data_dir, new_session_id, validate_audio_name, validate_session_id
 from .recorder import StoreRecorder
 from .schema import SCHEMA_VERSION
 from .sessions import SessionStore, StoreOptions
 
-__all__ = ["SCHEMA_VERSION", "SessionStore", "StoreOptions", "StoreRecorder", "default_data_dir",
-           "new_session_id", "validate_audio_name", "validate_session_id"]
+__all__ = ["ENV_STORE", "SCHEMA_VERSION", "Database", "SessionStore", "StoreOptions", "StoreRecorder",
+           "default_data_dir", "new_session_id", "open_database", "store_url", "validate_audio_name",
+           "validate_session_id"]

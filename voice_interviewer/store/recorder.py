@@ -5,14 +5,15 @@ and :meth:`interviewer_audio` from audio threads, so every method takes the
 recorder's lock before touching shared state; audio bytes go straight to an
 append-only file, and committed transcript segments are committed to SQLite the
 moment they arrive. After a crash the store finds the raw audio and the segments
-and rebuilds what it can (see :meth:`SessionStore.recover_interrupted`).
+and rebuilds what it can (see :meth:`SessionStore.recover_interrupted`). Rows are
+written through the store's :class:`~.records.Records`, never with SQL of its own.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import StoreError
@@ -47,7 +48,7 @@ class StoreRecorder:
         self._expected_id = expected_id
         self._lock = threading.RLock()
         self.session_id: str | None = None
-        self._dir = None
+        self._dir: Path | None = None
         self._session_lock: SessionLock | None = None
         self._ord = 0
         self._utterances = 0
@@ -64,6 +65,17 @@ class StoreRecorder:
         self._ord += 1
         return self._ord
 
+    @property
+    def _sid(self) -> str:
+        """The session's id, once started (every caller has checked :meth:`_active`)."""
+        assert self.session_id is not None
+        return self.session_id
+
+    @property
+    def _folder(self) -> Path:
+        assert self._dir is not None
+        return self._dir
+
     def _active(self) -> bool:
         return self.session_id is not None and not self._closed
 
@@ -71,9 +83,7 @@ class StoreRecorder:
         if turn_id in self._answers:
             return
         self._answers.add(turn_id)
-        self._store._execute(
-            "INSERT OR IGNORE INTO answers (session_id, turn_id, question_id, ord) VALUES (?, ?, ?, ?)",
-            (self.session_id, turn_id, question_id, self._next_ord()))
+        self._store.records.add_answer(self._sid, turn_id, question_id=question_id, ord_=self._next_ord())
 
     # -- Recorder protocol ------------------------------------------------------------------
 
@@ -86,19 +96,17 @@ class StoreRecorder:
             if self._expected_id is not None and sid != self._expected_id:
                 raise StoreError(f"this recorder was made for session {self._expected_id}, "
                                  f"not {sid}; call store.recorder({sid!r})")
-            if self._store._exists(sid):
+            if self._store.exists(sid):
                 raise StoreError(f"session {sid} is already stored; a new session needs a new id")
-            self._dir = self._store._session_dir(sid)
+            self._dir = self._store.session_dir(sid)
             self._dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             self._session_lock = SessionLock(self._dir)
             if not self._session_lock.acquire():
                 raise StoreError(f"session {sid} is being recorded by another process")
-            self._store._execute(
-                "INSERT INTO sessions (id, role, role_title, interviewer, status, started_at, settings_json,"
-                " questions_json) VALUES (?, ?, ?, ?, 'running', ?, ?, ?)",
-                (sid, session.role, session.role_title, session.interviewer, time.time(),
-                 json.dumps(session.settings, default=str),
-                 json.dumps([question_record(q) for q in session.questions])))
+            self._store.records.add_session(
+                sid, role=session.role, role_title=session.role_title, interviewer=session.interviewer,
+                started_at=time.time(), settings=session.settings,
+                questions=[question_record(q) for q in session.questions], recorded_in=self._store.recorded_in)
             self.session_id = sid
 
     def utterance(self, utterance: "Utterance") -> None:
@@ -109,16 +117,12 @@ class StoreRecorder:
             name = f"u{self._utterances:03d}"
             kind = getattr(utterance.kind, "value", str(utterance.kind))
             ord_ = self._next_ord()
-            self._store._execute(
-                "INSERT INTO utterances (session_id, name, turn_id, question_id, kind, text, ord)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (self.session_id, name, utterance.turn_id, utterance.question_id, kind, utterance.text, ord_))
+            records = self._store.records
+            records.add_utterance(self._sid, name, turn_id=utterance.turn_id,
+                                  question_id=utterance.question_id, kind=kind, text=utterance.text, ord_=ord_)
             if kind in TURN_KINDS and utterance.turn_id and utterance.question_id:
-                self._store._execute(
-                    "INSERT OR IGNORE INTO turns (session_id, turn_id, question_id, kind, interviewer_text, ord)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (self.session_id, utterance.turn_id, utterance.question_id, TURN_KINDS[kind],
-                     utterance.text, ord_))
+                records.add_turn(self._sid, utterance.turn_id, question_id=utterance.question_id,
+                                 kind=TURN_KINDS[kind], text=utterance.text, ord_=ord_)
             self._last_utterance = name
             if utterance.turn_id:
                 self._utterance_by_turn[utterance.turn_id] = name
@@ -132,12 +136,10 @@ class StoreRecorder:
                 return  # audio before anything was said: nothing to attach it to
             appender = self._interviewer.get(name)
             if appender is None:
-                appender = PcmAppender(self._dir / f"{name}.pcm", int(sample_rate),
+                appender = PcmAppender(self._folder / f"{name}.pcm", int(sample_rate),
                                        self._store.options.flush_interval_s)
                 self._interviewer[name] = appender
-                self._store._execute(
-                    "UPDATE utterances SET audio_file = ?, sample_rate = ? WHERE session_id = ? AND name = ?",
-                    (f"{name}.pcm", int(sample_rate), self.session_id, name))
+                self._store.records.set_utterance_audio(self._sid, name, f"{name}.pcm", int(sample_rate))
         appender.append(pcm16, sample_rate)
 
     def candidate_audio(self, turn_id: str, pcm16: bytes, sample_rate: int) -> None:
@@ -149,12 +151,10 @@ class StoreRecorder:
             appender = self._candidate.get(turn_id)
             if appender is None:
                 self._ensure_answer(turn_id)
-                appender = PcmAppender(self._dir / f"{turn_id}.pcm", self._store.options.candidate_sample_rate,
+                appender = PcmAppender(self._folder / f"{turn_id}.pcm", self._store.options.candidate_sample_rate,
                                        self._store.options.flush_interval_s)
                 self._candidate[turn_id] = appender
-                self._store._execute(
-                    "UPDATE answers SET audio_file = ? WHERE session_id = ? AND turn_id = ?",
-                    (f"{turn_id}.pcm", self.session_id, turn_id))
+                self._store.records.set_answer_audio(self._sid, turn_id, f"{turn_id}.pcm")
         appender.append(pcm16, sample_rate)
 
     def segment_committed(self, turn_id: str, segment: "Segment") -> None:
@@ -162,11 +162,7 @@ class StoreRecorder:
             if not self._active():
                 return
             self._ensure_answer(turn_id)
-            self._store._execute(
-                "INSERT INTO segments (session_id, turn_id, text, start_s, end_s, words_json)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (self.session_id, turn_id, segment.text, segment.start_s, segment.end_s,
-                 json.dumps([w.to_dict() for w in segment.words])))
+            self._store.records.add_segment(self._sid, turn_id, segment)
 
     def answer(self, question: "Question", turn_id: str, reply: "Reply") -> None:
         with self._lock:
@@ -180,22 +176,15 @@ class StoreRecorder:
                 appender.close()
                 audio_file = appender.path.name
                 duration = pcm_duration_s(appender.path, appender.sample_rate)
-            t = reply.transcript
-            self._store._execute(
-                "UPDATE answers SET question_id = ?, action = ?, transcript = ?, words_json = ?, segments_json = ?,"
-                " end_reason = ?, duration_s = ?, finished = 1, audio_file = COALESCE(?, audio_file)"
-                " WHERE session_id = ? AND turn_id = ?",
-                (question.id, getattr(reply.action, "value", str(reply.action)), t.text,
-                 json.dumps([w.to_dict() for w in t.words]), json.dumps([s.to_dict() for s in t.segments]),
-                 reply.end_reason, duration, audio_file, self.session_id, turn_id))
+            self._store.records.finish_answer(self._sid, turn_id, question_id=question.id,
+                action=getattr(reply.action, "value", str(reply.action)), transcript=reply.transcript,
+                end_reason=reply.end_reason, duration_s=duration, audio_file=audio_file)
 
     def feedback(self, question: "Question", feedback: "Feedback") -> None:
         with self._lock:
             if not self._active():
                 return
-            self._store._execute(
-                "INSERT OR REPLACE INTO feedback (session_id, question_id, overall, feedback_json) VALUES (?, ?, ?, ?)",
-                (self.session_id, question.id, feedback.overall, json.dumps(feedback.to_dict(), default=str)))
+            self._store.records.put_feedback(self._sid, question.id, feedback.overall, feedback.to_dict())
 
     def session_finished(self, report: "SessionReport | None", status: str) -> None:
         with self._lock:
@@ -206,12 +195,10 @@ class StoreRecorder:
             self._closed = True
             for appender in [*self._candidate.values(), *self._interviewer.values()]:
                 appender.close()
-            self._store._rebuild_unfinished(self.session_id, self._dir, reason="unfinished")
-            self._store._finalise_audio(self.session_id)
-            self._store._execute(
-                "UPDATE sessions SET status = ?, ended_at = ?, report_json = ? WHERE id = ?",
-                (status, time.time(), json.dumps(report.to_dict(), default=str) if report else None,
-                 self.session_id))
+            self._store.rebuild_unfinished(self._sid, reason="unfinished")
+            self._store.finalise_audio(self._sid)
+            self._store.records.end_session(self._sid, status, time.time(),
+                                            report.to_dict() if report else None)
             if self._session_lock is not None:
                 self._session_lock.release()
 
@@ -223,7 +210,7 @@ class StoreRecorder:
             appender.flush()
 
 
-def finalise_pcm(directory, name: str, sample_rate: int) -> str | None:
+def finalise_pcm(directory: Path, name: str, sample_rate: int) -> str | None:
     """Turn ``name.pcm`` into ``name.wav`` and drop the raw file; returns the WAV's name (None if neither exists)."""
     pcm = directory / f"{name}.pcm"
     wav = directory / f"{name}.wav"

@@ -1,16 +1,19 @@
-"""The SQLite schema, its version (``PRAGMA user_version``) and the ordered migrations.
+"""The schema, its version, and the ordered migrations that build it on SQLite and PostgreSQL alike.
 
-Each migration moves the file from version ``n - 1`` to ``n`` inside one
-transaction, so a file is never left half-migrated. Add migrations at the end;
-never edit one that has shipped.
+Each migration's SQL is written once; the column types that differ between the
+engines are named in braces (``{float}``, ``{id}``) and filled in by the database's
+:class:`~.dialect.Dialect`. Applied versions are rows of ``schema_migrations``, and
+each migration runs in one transaction together with its row, so a database is never
+left half-migrated and two servers starting at once migrate it once. Add migrations
+at the end; never edit one that has shipped.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
+import time
 
 from ..errors import StoreError
+from .database import Database, Transaction
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: sessions, the questions' turns, answers, committed segments, feedback.
@@ -21,9 +24,9 @@ MIGRATIONS: tuple[str, ...] = (
         role_title TEXT NOT NULL DEFAULT '',
         interviewer TEXT NOT NULL DEFAULT 'rubric',
         status TEXT NOT NULL CHECK (status IN ('running','completed','stopped','failed','interrupted')),
-        started_at REAL NOT NULL,
-        ended_at REAL,
-        settings_json TEXT NOT NULL DEFAULT '{}',
+        started_at {timestamp} NOT NULL,
+        ended_at {timestamp},
+        settings_json TEXT NOT NULL DEFAULT '{{}}',
         questions_json TEXT NOT NULL DEFAULT '[]',
         report_json TEXT
     );
@@ -46,25 +49,25 @@ MIGRATIONS: tuple[str, ...] = (
         segments_json TEXT NOT NULL DEFAULT '[]',
         end_reason TEXT,
         audio_file TEXT,
-        duration_s REAL,
+        duration_s {float},
         finished INTEGER NOT NULL DEFAULT 0,
         ord INTEGER NOT NULL,
         PRIMARY KEY (session_id, turn_id)
     );
     CREATE TABLE segments (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        id {id},
         session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
         turn_id TEXT NOT NULL,
         text TEXT NOT NULL,
-        start_s REAL NOT NULL,
-        end_s REAL NOT NULL,
+        start_s {float} NOT NULL,
+        end_s {float} NOT NULL,
         words_json TEXT NOT NULL DEFAULT '[]'
     );
     CREATE INDEX segments_by_turn ON segments(session_id, turn_id, id);
     CREATE TABLE feedback (
         session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
         question_id TEXT NOT NULL,
-        overall REAL,
+        overall {float},
         feedback_json TEXT NOT NULL,
         PRIMARY KEY (session_id, question_id)
     );
@@ -86,46 +89,72 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX feedback_by_question ON feedback(question_id);
     CREATE INDEX sessions_by_start ON sessions(started_at);
     """,
+    # 3: which recording process's audio folder a session lives in ("host:/data/folder"). With
+    # many servers on one database, a server may only judge a running session to be crashed
+    # when it can see that session's recording lock, i.e. in its own folder on its own host.
+    """
+    ALTER TABLE sessions ADD COLUMN recorded_in TEXT
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
-
-def connect(db_path: Path, busy_timeout_s: float) -> sqlite3.Connection:
-    """Open the database in WAL mode with foreign keys on, migrated to :data:`SCHEMA_VERSION`."""
-    try:
-        conn = sqlite3.connect(db_path, timeout=busy_timeout_s, check_same_thread=False,
-                               isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        migrate(conn, db_path)
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(
-            f"cannot open the session database {str(db_path)!r}: {exc}; if the file is damaged, move it "
-            f"aside (sessions in it will no longer be listed) or choose another --data-dir"
-        ) from None
-    return conn
+_MIGRATIONS_TABLE = """
+    CREATE TABLE IF NOT EXISTS schema_migrations (
+        version INTEGER PRIMARY KEY,
+        applied_at {timestamp} NOT NULL
+    )
+"""
 
 
-def migrate(conn: sqlite3.Connection, db_path: Path, target: int = SCHEMA_VERSION) -> int:
-    """Apply the migrations after the file's version, each in its own transaction."""
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
+def _statements(sql: str) -> list[str]:
+    return [s for s in sql.split(";") if s.strip()]
+
+
+def _version(tx: Transaction) -> int:
+    return tx.rows("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")[0]["v"]
+
+
+def _prepare(db: Database, tx: Transaction) -> int:
+    """Create the migrations table, adopting a version kept the old way; returns the current version."""
+    if db.dialect.schema_lock:
+        tx.execute(db.dialect.schema_lock)
+    legacy = tx.rows(db.dialect.legacy_version)[0] if db.dialect.legacy_version else None
+    tx.execute(db.dialect.ddl(_MIGRATIONS_TABLE))
+    version = _version(tx)
+    if version == 0 and legacy is not None:
+        # A file from before the migrations table: its PRAGMA user_version says how far it got.
+        old = int(next(iter(legacy.values())))
+        for number in range(1, old + 1):
+            tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", (number, time.time()))
+        version = old
+    return version
+
+
+def migrate(db: Database, target: int = SCHEMA_VERSION) -> int:
+    """Bring the database to ``target``, one migration per transaction; returns the version reached.
+
+    Raises:
+        StoreError: the database was written by a newer version of this program.
+    """
+    with db.transaction() as tx:
+        version = _prepare(db, tx)
     if version > SCHEMA_VERSION:
         raise StoreError(
-            f"{str(db_path)!r} has schema version {version}, newer than this program's {SCHEMA_VERSION}; "
-            f"upgrade voice-interviewer or use another --data-dir"
+            f"{db.location!r} has schema version {version}, newer than this program's {SCHEMA_VERSION}; "
+            f"upgrade voice-interviewer or use another --data-dir or --store"
         )
     for number in range(version + 1, target + 1):
-        statements = [s for s in MIGRATIONS[number - 1].split(";") if s.strip()]
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in statements:
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {number}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        with db.transaction() as tx:
+            if db.dialect.schema_lock:
+                tx.execute(db.dialect.schema_lock)
+            if _version(tx) >= number:
+                continue  # another process applied it while we waited for the lock
+            for statement in _statements(db.dialect.ddl(MIGRATIONS[number - 1])):
+                tx.execute(statement)
+            tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", (number, time.time()))
     return max(version, target)
+
+
+def schema_version(db: Database) -> int:
+    """The newest migration applied to ``db``."""
+    return db.rows("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")[0]["v"]

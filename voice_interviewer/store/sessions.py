@@ -1,23 +1,30 @@
-"""``SessionStore``: the SQLite file, the audio directory beside it, and every query on them."""
+"""``SessionStore``: the session database, the audio folder beside it, and what they hold together.
+
+The database (a SQLite file in the data folder, or PostgreSQL by URL) holds the rows;
+every query on it lives in :mod:`.records`. This module joins rows and audio files:
+it recovers sessions whose recording process died, turns raw audio into WAV, and
+hands out whole sessions as plain data for reports, the CLI and the HTTP API.
+"""
 
 from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
-import threading
+import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
 from ..errors import SessionNotFoundError, StoreError
-from ..transcript import Segment, Word
+from ..transcript import Transcript
 from .audio import pcm_duration_s, pcm_to_wav, wav_duration_s
+from .database import Database, Row, open_database, store_url
 from .locks import SessionLock
 from .paths import TURN_ID_PATTERN, inside, resolve_data_dir, validate_audio_name, validate_session_id
 from .recorder import StoreRecorder, finalise_pcm
-from .schema import connect
+from .records import Records
+from .schema import migrate
 
 DB_NAME = "sessions.db"
 SESSIONS_DIR = "sessions"
@@ -30,73 +37,105 @@ class StoreOptions:
     Attributes:
         flush_interval_s: Longest time audio bytes stay in the process's buffer; a crash
             loses at most this much of the recording.
-        busy_timeout_s: How long a writer waits for another process's transaction.
+        busy_timeout_s: How long a SQLite writer waits for another process's transaction.
         candidate_sample_rate: Rate of the candidate's raw audio files (frames at other
             rates are resampled).
+        pool_max_size: Most connections one process holds to a PostgreSQL store. Each
+            recording session and each API request borrows one per statement, for
+            milliseconds, so a server's ``max_sessions`` (8) share a few; a call that finds
+            none free within ``connect_timeout_s`` fails with a StoreError.
+        connect_timeout_s: How long to wait for a PostgreSQL server before giving up.
     """
 
     flush_interval_s: float = 0.5
     busy_timeout_s: float = 5.0
     candidate_sample_rate: int = 16000
+    pool_max_size: int = 4
+    connect_timeout_s: float = 10.0
 
 
 class SessionStore:
-    """Sessions on disk: ``<data>/sessions.db`` and ``<data>/sessions/<id>/`` for audio.
+    """Sessions: rows in the session database, audio in ``<data>/sessions/<id>/``.
 
-    Opening the store marks sessions whose recording process died as ``interrupted``
-    and rebuilds their unfinished answers from the committed segments.
+    Opening the store migrates the database, then marks sessions whose recording
+    process died as ``interrupted`` and rebuilds their unfinished answers from the
+    committed segments.
+
+    Args:
+        data_dir: The data folder (audio, and the SQLite file when no URL is given).
+        options: How the store writes.
+        url: ``postgresql://…`` to keep the rows in PostgreSQL; None means
+            ``$VOICE_INTERVIEWER_STORE``, and when that is unset too, SQLite in ``data_dir``.
     """
 
-    def __init__(self, data_dir: str | Path | None = None, options: StoreOptions = StoreOptions()):
+    def __init__(self, data_dir: str | Path | None = None, options: StoreOptions = StoreOptions(),
+                 url: str | None = None):
         self.options = options
         self.data_dir = resolve_data_dir(data_dir)
         self.sessions_dir = self.data_dir / SESSIONS_DIR
         self.sessions_dir.mkdir(exist_ok=True)
         self.db_path = self.data_dir / DB_NAME
-        self._lock = threading.RLock()
-        self._conn = connect(self.db_path, options.busy_timeout_s)
+        self.database: Database = open_database(
+            store_url(url), self.db_path, busy_timeout_s=options.busy_timeout_s,
+            pool_max_size=options.pool_max_size, connect_timeout_s=options.connect_timeout_s)
+        try:
+            migrate(self.database)
+        except BaseException:
+            self.database.close()
+            raise
+        self.records = Records(self.database)
+        # Recovery may only judge sessions whose recording lock it can see: those recorded into
+        # this very folder on this host (see migration 3).
+        self.recorded_in = f"{socket.gethostname()}:{self.data_dir}"
         self.recovered: list[str] = self.recover_interrupted()
 
-    # -- plumbing shared with the recorder --------------------------------------------------
+    @property
+    def location(self) -> str:
+        """Where the rows are (a file path or a URL without its password), for messages."""
+        return self.database.location
 
-    def _execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
-        with self._lock:
-            try:
-                return self._conn.execute(sql, tuple(params))
-            except sqlite3.Error as exc:
-                raise StoreError(f"session database {str(self.db_path)!r} failed: {exc}") from None
+    # -- sessions and their folders -------------------------------------------------------------
 
-    def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._execute(sql, params).fetchall()
-
-    def _exists(self, session_id: str) -> bool:
-        return bool(self._rows("SELECT 1 FROM sessions WHERE id = ?", (session_id,)))
-
-    def _session_dir(self, session_id: str) -> Path:
+    def session_dir(self, session_id: str) -> Path:
+        """The folder holding a session's audio (not created here)."""
         return inside(self.sessions_dir, validate_session_id(session_id))
 
-    def _require(self, session_id: object) -> sqlite3.Row:
-        sid = validate_session_id(session_id)
-        rows = self._rows("SELECT * FROM sessions WHERE id = ?", (sid,))
-        if not rows:
-            raise SessionNotFoundError(f"no session {sid} in {self.data_dir}; "
-                                       f"run 'voice-interviewer sessions list' to see the stored sessions")
-        return rows[0]
+    def exists(self, session_id: str) -> bool:
+        return self.records.exists(validate_session_id(session_id))
 
-    def _finalise_audio(self, session_id: str) -> None:
+    def _require(self, session_id: object) -> Row:
+        sid = validate_session_id(session_id)
+        row = self.records.session(sid)
+        if row is None:
+            raise SessionNotFoundError(f"no session {sid} in {self.location}; "
+                                       f"run 'voice-interviewer sessions list' to see the stored sessions")
+        return row
+
+    def finalise_audio(self, session_id: str) -> None:
         """Give every raw recording of the session its WAV (the raw file is then removed)."""
-        directory = self._session_dir(session_id)
-        for row in self._rows("SELECT turn_id, audio_file FROM answers WHERE session_id = ? AND audio_file LIKE"
-                              " '%.pcm'", (session_id,)):
-            name = finalise_pcm(directory, row["turn_id"], self.options.candidate_sample_rate)
-            self._execute("UPDATE answers SET audio_file = ? WHERE session_id = ? AND turn_id = ?",
-                          (name, session_id, row["turn_id"]))
-        for row in self._rows("SELECT name, sample_rate FROM utterances WHERE session_id = ? AND audio_file LIKE"
-                              " '%.pcm'", (session_id,)):
-            name = finalise_pcm(directory, row["name"], row["sample_rate"])
-            self._execute("UPDATE utterances SET audio_file = ? WHERE session_id = ? AND name = ?",
-                          (name, session_id, row["name"]))
+        directory = self.session_dir(session_id)
+        for row in self.records.raw_audio(session_id):
+            candidate = row["speaker"] == "candidate"
+            rate = self.options.candidate_sample_rate if candidate else row["sample_rate"]
+            name = finalise_pcm(directory, row["name"], rate)
+            if candidate:
+                self.records.set_answer_audio(session_id, row["name"], name)
+            else:
+                self.records.set_utterance_audio(session_id, row["name"], name)
+
+    def rebuild_unfinished(self, session_id: str, reason: str = "interrupted") -> None:
+        """Answers that never got their final transcript get one from their committed segments."""
+        directory = self.session_dir(session_id)
+        for row in self.records.unfinished_answers(session_id):
+            segments = tuple(self.records.segments(session_id, row["turn_id"]))
+            words = tuple(w for s in segments for w in s.words)
+            text = " ".join(s.text.strip() for s in segments if s.text.strip())
+            duration = None
+            if row["audio_file"]:
+                duration = pcm_duration_s(directory / row["audio_file"], self.options.candidate_sample_rate)
+            self.records.finish_answer(session_id, row["turn_id"], question_id=None, action=reason,
+                                       transcript=Transcript(text, words, segments), end_reason=reason,
+                                       duration_s=duration, finished=False)
 
     # -- recording ----------------------------------------------------------------------------
 
@@ -108,83 +147,42 @@ class SessionStore:
         """
         if session_id is not None:
             session_id = validate_session_id(session_id)
-            if self._exists(session_id):
+            if self.records.exists(session_id):
                 raise StoreError(f"session {session_id} is already stored; a new session needs a new id")
         return StoreRecorder(self, session_id)
 
     def recover_interrupted(self) -> list[str]:
         """Mark sessions left ``running`` by a dead process as ``interrupted``; returns their ids."""
         recovered = []
-        for row in self._rows("SELECT id FROM sessions WHERE status = 'running'"):
-            sid = row["id"]
-            directory = self._session_dir(sid)
+        for sid in self.records.running(self.recorded_in):
+            directory = self.session_dir(sid)
             directory.mkdir(parents=True, exist_ok=True)
             lock = SessionLock(directory)
             if not lock.acquire():
                 continue  # another live process is recording it
             try:
-                still = self._rows("SELECT status FROM sessions WHERE id = ?", (sid,))
-                if not still or still[0]["status"] != "running":
+                still = self.records.session(sid)
+                if still is None or still["status"] != "running":
                     continue  # its recorder finished between our query and our lock
-                self._rebuild_unfinished(sid, directory)
-                self._finalise_audio(sid)
+                self.rebuild_unfinished(sid)
+                self.finalise_audio(sid)
                 ended = max((p.stat().st_mtime for p in directory.iterdir()), default=time.time())
-                self._execute("UPDATE sessions SET status = 'interrupted', ended_at = ? WHERE id = ? AND"
-                              " status = 'running'", (ended, sid))
-                recovered.append(sid)
+                if self.records.end_session(sid, "interrupted", ended, only_if_running=True):
+                    recovered.append(sid)
             finally:
                 lock.release()
         return recovered
 
-    def _rebuild_unfinished(self, sid: str, directory: Path, reason: str = "interrupted") -> None:
-        """Answers that never got their final transcript get one from their committed segments."""
-        for row in self._rows("SELECT turn_id, audio_file FROM answers WHERE session_id = ? AND finished = 0",
-                              (sid,)):
-            segments = self._segments(sid, row["turn_id"])
-            words = [w for s in segments for w in s.words]
-            duration = None
-            if row["audio_file"]:
-                duration = pcm_duration_s(directory / row["audio_file"], self.options.candidate_sample_rate)
-            self._execute(
-                "UPDATE answers SET transcript = ?, words_json = ?, segments_json = ?, end_reason = ?,"
-                " action = ?, duration_s = ? WHERE session_id = ? AND turn_id = ?",
-                (" ".join(s.text.strip() for s in segments if s.text.strip()),
-                 json.dumps([w.to_dict() for w in words]), json.dumps([s.to_dict() for s in segments]),
-                 reason, reason, duration, sid, row["turn_id"]))
-
-    def _segments(self, sid: str, turn_id: str) -> list[Segment]:
-        return [Segment(r["text"], r["start_s"], r["end_s"],
-                        tuple(Word.from_dict(w) for w in json.loads(r["words_json"])))
-                for r in self._rows("SELECT * FROM segments WHERE session_id = ? AND turn_id = ? ORDER BY id",
-                                    (sid, turn_id))]
-
     # -- queries ------------------------------------------------------------------------------
-
-    def list(self, limit: int | None = None) -> list[dict[str, Any]]:
-        """Stored sessions, newest first, with their overall score when graded."""
-        sql = ("SELECT s.*, (SELECT COUNT(*) FROM answers a WHERE a.session_id = s.id) AS answers,"
-               " (SELECT COUNT(*) FROM feedback f WHERE f.session_id = s.id) AS graded,"
-               " (SELECT ROUND(AVG(f.overall), 1) FROM feedback f WHERE f.session_id = s.id) AS overall"
-               " FROM sessions s ORDER BY started_at DESC")
-        rows = self._rows(sql + (" LIMIT ?" if limit else ""), (limit,) if limit else ())
-        out = []
-        for r in rows:
-            out.append({"id": r["id"], "role": r["role"], "role_title": r["role_title"],
-                        "interviewer": r["interviewer"], "status": r["status"], "started_at": r["started_at"],
-                        "ended_at": r["ended_at"], "answers": r["answers"], "graded": r["graded"],
-                        "overall": r["overall"]})
-        return out
 
     def get(self, session_id: str, history: bool = True) -> dict[str, Any]:
         """The whole session as plain data: details, questions with feedback, and the timeline."""
         row = self._require(session_id)
         sid = row["id"]
-        feedback = {r["question_id"]: json.loads(r["feedback_json"])
-                    for r in self._rows("SELECT * FROM feedback WHERE session_id = ?", (sid,))}
+        feedback = self.records.feedback(sid)
         questions = []
         for q in json.loads(row["questions_json"]):
-            turns = [r["turn_id"] for r in self._rows(
-                "SELECT turn_id FROM turns WHERE session_id = ? AND question_id = ? ORDER BY ord", (sid, q["id"]))]
+            turns = self.records.turns_of_question(sid, q["id"])
             questions.append({**q, "turns": turns, "feedback": feedback.get(q["id"]), "asked": bool(turns)})
         doc = {
             "id": sid, "role": row["role"], "role_title": row["role_title"], "interviewer": row["interviewer"],
@@ -200,9 +198,9 @@ class SessionStore:
     def timeline(self, session_id: str) -> list[dict[str, Any]]:
         """Both voices in the order they happened: interviewer utterances and candidate answers."""
         sid = self._require(session_id)["id"]
-        directory = self._session_dir(sid)
+        directory = self.session_dir(sid)
         items: list[tuple[int, dict[str, Any]]] = []
-        for r in self._rows("SELECT * FROM utterances WHERE session_id = ?", (sid,)):
+        for r in self.records.utterances(sid):
             duration = None
             if r["audio_file"]:
                 path = directory / r["audio_file"]
@@ -211,9 +209,8 @@ class SessionStore:
                 "speaker": "interviewer", "name": r["name"], "turn_id": r["turn_id"],
                 "question_id": r["question_id"], "kind": r["kind"], "text": r["text"],
                 "audio": f"{r['name']}.wav" if r["audio_file"] else None, "duration_s": duration}))
-        for r in self._rows("SELECT a.*, t.kind AS turn_kind FROM answers a LEFT JOIN turns t ON"
-                            " t.session_id = a.session_id AND t.turn_id = a.turn_id WHERE a.session_id = ?", (sid,)):
-            question_id = r["question_id"] or self._question_of_turn(sid, r["turn_id"])
+        for r in self.records.answers(sid):
+            question_id = r["question_id"] or self.records.question_of_turn(sid, r["turn_id"])
             items.append((r["ord"], {
                 "speaker": "candidate", "name": r["turn_id"], "turn_id": r["turn_id"], "question_id": question_id,
                 "kind": r["turn_kind"] or ("follow_up" if "f" in r["turn_id"] else "question"),
@@ -223,35 +220,20 @@ class SessionStore:
                 "duration_s": r["duration_s"]}))
         return [item for _, item in sorted(items, key=lambda x: x[0])]
 
-    def _question_of_turn(self, sid: str, turn_id: str) -> str | None:
-        rows = self._rows("SELECT question_id FROM turns WHERE session_id = ? AND turn_id = ?", (sid, turn_id))
-        return rows[0]["question_id"] if rows else None
-
     def question_history(self, question_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
         """For each question, its score in every stored session, oldest first."""
-        out: dict[str, list[dict[str, Any]]] = {}
-        for qid in dict.fromkeys(question_ids):
-            out[qid] = [{"session_id": r["session_id"], "started_at": r["started_at"], "score": r["overall"]}
-                        for r in self._rows(
-                            "SELECT f.session_id, f.overall, s.started_at FROM feedback f JOIN sessions s"
-                            " ON s.id = f.session_id WHERE f.question_id = ? ORDER BY s.started_at", (qid,))]
-        return out
+        return {qid: [dict(r) for r in rows] for qid, rows in self.records.question_history(question_ids).items()}
 
     def audio_path(self, session_id: str, name: str) -> Path:
         """The WAV of one candidate turn or interviewer utterance, made from the raw file if needed."""
         sid = self._require(session_id)["id"]
         name = validate_audio_name(name)
-        if TURN_ID_PATTERN.fullmatch(name):
-            rows = self._rows("SELECT audio_file, NULL AS sample_rate FROM answers WHERE session_id = ? AND"
-                              " turn_id = ?", (sid, name))
-            rate = self.options.candidate_sample_rate
-        else:
-            rows = self._rows("SELECT audio_file, sample_rate FROM utterances WHERE session_id = ? AND name = ?",
-                              (sid, name))
-            rate = rows[0]["sample_rate"] if rows else None
-        if not rows or not rows[0]["audio_file"]:
+        candidate = bool(TURN_ID_PATTERN.fullmatch(name))
+        row = self.records.audio_of(sid, name, candidate)
+        if row is None or not row["audio_file"]:
             raise SessionNotFoundError(f"session {sid} has no audio for {name!r}; the timeline lists what it has")
-        directory = self._session_dir(sid)
+        rate = self.options.candidate_sample_rate if candidate else row["sample_rate"]
+        directory = self.session_dir(sid)
         wav = inside(directory, f"{name}.wav")
         pcm = inside(directory, f"{name}.pcm")
         if pcm.exists() and (not wav.exists() or wav.stat().st_mtime < pcm.stat().st_mtime):
@@ -267,18 +249,28 @@ class SessionStore:
     def delete(self, session_id: str) -> None:
         """Remove the session's rows and its audio directory."""
         sid = self._require(session_id)["id"]
-        directory = self._session_dir(sid)
+        directory = self.session_dir(sid)
         if directory.exists():
             lock = SessionLock(directory)
             if not lock.acquire():
                 raise StoreError(f"session {sid} is being recorded right now; stop it, then delete it")
             lock.release()
-        self._execute("DELETE FROM sessions WHERE id = ?", (sid,))
+        self.records.delete(sid)
         shutil.rmtree(directory, ignore_errors=True)
 
+    def list(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Stored sessions, newest first, with their overall score (one decimal) when graded."""
+        out = []
+        for r in self.records.summaries(limit):
+            overall = r["overall"]
+            out.append({"id": r["id"], "role": r["role"], "role_title": r["role_title"],
+                        "interviewer": r["interviewer"], "status": r["status"], "started_at": r["started_at"],
+                        "ended_at": r["ended_at"], "answers": r["answers"], "graded": r["graded"],
+                        "overall": None if overall is None else round(float(overall), 1)})
+        return out
+
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self.database.close()
 
     def __enter__(self) -> "SessionStore":
         return self
