@@ -41,8 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from voice_interviewer.speech.audio_io import decode_file  # noqa: E402
 from voice_interviewer.speech.engine import SAMPLE_RATE, SpeechEngine, TranscriberOptions  # noqa: E402
-from voice_interviewer.speech.listener import (AnswerListener, EndpointOptions, StreamOptions,  # noqa: E402
-                                               replay, transcribe_audio)
+from voice_interviewer.speech.listener import AnswerListener, EndpointOptions, StreamOptions, replay, transcribe_audio  # noqa: E402
 from voice_interviewer.speech.wer import corpus_wer, normalize, wer  # noqa: E402
 
 SPOKEN = [
@@ -140,10 +139,12 @@ def latency_bench(engine: SpeechEngine, clips: list[dict], runs: int) -> None:
         wers.append(wer(reference, transcript.text))
         durations.append(len(audio) / SAMPLE_RATE)
         segments.append(len(transcript.segments))
-        print(f"  answer {durations[-1]:.1f} s, done +{done_after_s:.1f} s: finish {took * 1000:.0f} ms ({cpu * 1000:.0f} ms CPU), decoded at finish "
+        print(f"  answer {durations[-1]:.1f} s, done +{done_after_s:.1f} s: finish {took * 1000:.0f} ms "
+              f"({cpu * 1000:.0f} ms CPU), decoded at finish "
               f"{tails[-1]:.1f} s, {segments[-1]} segments, {listener.decodes} decodes, WER {wers[-1]:.3f}",
               flush=True)
-    print(f"end-of-answer latency (finish() → final transcript), {runs} answers of ~{statistics.mean(durations):.0f} s: "
+    print("end-of-answer latency (finish() → final transcript), "
+          f"{runs} answers of ~{statistics.mean(durations):.0f} s: "
           f"p50 {statistics.median(latencies) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms; "
           f"audio decoded at finish p50 {statistics.median(tails):.1f} s; long-answer WER p50 "
           f"{statistics.median(wers):.4f}")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from voice_interviewer.bank import Question, load_role
 from voice_interviewer.scoring.content import ContentOptions, ContentScorer, analyse

@@ -275,7 +275,8 @@ class _Reader:
 
 
 def _kind(node: yaml.Node) -> str:
-    return {yaml.MappingNode: "a mapping", yaml.SequenceNode: "a list"}.get(type(node), "a scalar")
+    kinds: dict[type[yaml.Node], str] = {yaml.MappingNode: "a mapping", yaml.SequenceNode: "a list"}
+    return kinds.get(type(node), "a scalar")
 
 
 def _describe(node: yaml.Node) -> str:
@@ -310,7 +311,7 @@ def _read_misconception(r: _Reader, node: yaml.Node, path: str) -> Misconception
             # A two-word "says" would flag every answer that names the term; a paragraph matches nothing.
             r.out.add(item, f"{path}.says[{i}]", f"has {words} words; write the wrong claim as said, {lo}-{hi} words")
     correction = r.text(m, node, path, "correction", min_len=20, max_len=400)
-    if None in (claim, correction) or not says:
+    if claim is None or correction is None or not says:
         return None
     return Misconception(claim, says, correction)
 
@@ -330,7 +331,7 @@ def _read_key_point(r: _Reader, node: yaml.Node, path: str) -> KeyPoint | None:
     misconceptions = tuple(
         mc for i, n in enumerate(r.seq(m, node, path, "misconceptions", required=False))
         if (mc := _read_misconception(r, n, f"{path}.misconceptions[{i}]")) is not None)
-    if None in (kp_id, weight, statement):
+    if kp_id is None or weight is None or statement is None:
         return None
     return KeyPoint(kp_id, float(weight), statement, phrasings, tip, misconceptions)
 
@@ -372,7 +373,7 @@ def _read_question(r: _Reader, node: yaml.Node, path: str, round_ids: set[str],
         seen.add(kp.id)
     # A key point with another problem (say, a bad weight) still declares its id, so a
     # follow-up probing it is not reported a second time as probing an unknown point.
-    declared = seen | {i for n in kp_nodes if (i := _declared_id(n))}
+    declared = seen | {d for n in kp_nodes if (d := _declared_id(n))}
 
     fu_nodes = r.seq(m, node, path, "follow_ups")
     follow_ups = []
@@ -406,7 +407,8 @@ def _read_question(r: _Reader, node: yaml.Node, path: str, round_ids: set[str],
     elif "star" in m:
         r.out.add(m["star"][0], f"{path}.star", "STAR parts are only for kind: behavioural")
 
-    if None in (qid, round_id, text, difficulty, answer_time, kind, strong):
+    if (qid is None or round_id is None or text is None or difficulty is None or answer_time is None
+            or kind is None or strong is None):
         return None
     return Question(
         id=qid, round=round_id, text=text, difficulty=difficulty, answer_time_s=int(answer_time),
@@ -423,7 +425,8 @@ def parse_bank(text: str, file: str = "<bank>") -> Bank:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        raise BankError([BankProblem(file, line, "<yaml>", f"not valid YAML: {getattr(exc, 'problem', exc)}")])
+        raise BankError([BankProblem(file, line, "<yaml>",
+                                     f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
     if root is None:
         raise BankError([BankProblem(file, 1, "<root>", "the file is empty")])
     r = _Reader(out)
@@ -469,6 +472,8 @@ def parse_bank(text: str, file: str = "<bank>") -> Bank:
 
     if out.problems:
         raise BankError(out.problems)
+    # Invariant: the readers record a problem whenever a required field comes back None.
+    assert role is not None and title is not None
     return Bank(role=role, title=title, rounds=tuple(rounds), questions=tuple(questions),
                 vocabulary=vocabulary, source=file)
 

@@ -225,7 +225,8 @@ def _question_html(n: int, q: dict[str, Any], doc: dict[str, Any], trend: dict[s
 
 def to_html(doc: dict[str, Any]) -> str:
     title = escape(doc["role_title"] or doc["role"])
-    rows = "".join(f"<tr><td>{escape(r['title'])}</td><td>{format_score(r['average'])}</td><td>{r['answered']}</td></tr>"
+    rows = "".join(f"<tr><td>{escape(r['title'])}</td><td>{format_score(r['average'])}</td>"
+                   f"<td>{r['answered']}</td></tr>"
                    for r in round_scores(doc))
     trends = progress(doc)
     asked = [q for q in doc["questions"] if q.get("asked")]

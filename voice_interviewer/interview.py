@@ -14,7 +14,13 @@ from dataclasses import dataclass
 
 from .bank import Bank, Question
 from .channels.base import (
-    Channel, ListenRequest, Reply, ReplyAction, SessionInfo, Utterance, UtteranceKind,
+    Channel,
+    ListenRequest,
+    Reply,
+    ReplyAction,
+    SessionInfo,
+    Utterance,
+    UtteranceKind,
 )
 from .interviewer.base import InterviewerPolicy, TurnContext
 from .plan import InterviewSettings, plan_questions

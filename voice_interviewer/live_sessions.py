@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from . import protocol as proto
 from .channels.websocket import WebsocketChannel

@@ -66,7 +66,7 @@ def plan_questions(bank: Bank, settings: InterviewSettings) -> list[Question]:
     pools: list[list[Question]] = []
     for rid in rounds:
         qs = bank.in_round(rid)
-        seeds = sorted((q for q in qs if q.seed), key=lambda q: q.seed)
+        seeds = sorted((q for q in qs if q.seed), key=lambda q: q.seed or 0)  # seed is set here
         others = [q for q in qs if not q.seed]
         rng.shuffle(others)
         if settings.order == "mixed":

@@ -17,7 +17,7 @@ import json
 import math
 import re
 from dataclasses import asdict, dataclass, fields
-from typing import Any, ClassVar
+from typing import Any, ClassVar, overload
 
 from .errors import ProtocolError
 
@@ -110,6 +110,10 @@ def _int(d: dict, type_: str, name: str, lo: int, hi: int, default: int | None =
     return int(v)
 
 
+@overload
+def _choice(d: dict, type_: str, name: str, choices: tuple[str, ...], default: str) -> str: ...
+@overload
+def _choice(d: dict, type_: str, name: str, choices: tuple[str, ...], default: None) -> str | None: ...
 def _choice(d: dict, type_: str, name: str, choices: tuple[str, ...], default: str | None) -> str | None:
     v = d.get(name, default)
     if v is None and default is None:

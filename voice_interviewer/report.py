@@ -76,7 +76,7 @@ def _avg(values: list[float]) -> float | None:
 def build_report(session_id: str, bank: Bank, results: list[QuestionResult],
                  interviewer: str = "rubric") -> SessionReport:
     """Aggregate graded questions into the end-of-session report."""
-    graded = [r for r in results if r.feedback is not None]
+    graded = [r.feedback for r in results if r.feedback is not None]
     rounds = []
     for rnd in bank.rounds:
         in_round = [r for r in results if r.question.round == rnd.id]
@@ -103,28 +103,28 @@ def build_report(session_id: str, bank: Bank, results: list[QuestionResult],
                                         k.verdict)
                            for k in fb.key_points]
 
-    wpms = [r.feedback.delivery.words_per_minute for r in graded if r.feedback.delivery.words_per_minute]
-    fpms = [r.feedback.delivery.fillers_per_minute for r in graded
-            if r.feedback.delivery.fillers_per_minute is not None]
+    wpms = [f.delivery.words_per_minute for f in graded if f.delivery.words_per_minute]
+    fpms = [f.delivery.fillers_per_minute for f in graded
+            if f.delivery.fillers_per_minute is not None]
     fillers: Counter[str] = Counter()
-    for r in graded:
-        fillers.update(r.feedback.delivery.fillers)
+    for f in graded:
+        fillers.update(f.delivery.fillers)
     delivery = {
         "words_per_minute": _avg(wpms),
         "fillers_per_minute": _avg(fpms),
         "filler_words": dict(fillers.most_common(5)),
-        "long_pauses": sum(len(r.feedback.delivery.long_pauses) for r in graded),
+        "long_pauses": sum(len(f.delivery.long_pauses) for f in graded),
     }
 
     # Top tips: the tips of the weakest answers first, without repeats.
     tips: list[str] = []
-    for r in sorted(graded, key=lambda r: r.feedback.overall):
-        for t in r.feedback.tips[:2]:
+    for f in sorted(graded, key=lambda f: f.overall):
+        for t in f.tips[:2]:
             if t not in tips:
                 tips.append(t)
     return SessionReport(
         session_id=session_id, role=bank.role, role_title=bank.title,
-        overall=_avg([r.feedback.overall for r in graded]), rounds=tuple(rounds),
+        overall=_avg([f.overall for f in graded]), rounds=tuple(rounds),
         questions=tuple(questions), key_points=tuple(key_points), delivery=delivery,
         top_tips=tuple(tips[:5]), interviewer=interviewer,
     )

@@ -6,7 +6,7 @@ answer (text mode) is just a :class:`Transcript` without word timings.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 

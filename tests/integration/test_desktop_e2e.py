@@ -19,7 +19,15 @@ import pytest
 
 from tests.conftest import ROOT, UNIT_S
 from tests.integration.pulse import (
-    OutputWatcher, answer_wav, key_words, normalise, pulse, raw_level_dbfs, start_pulse, stop_pulse, was_heard,
+    OutputWatcher,
+    answer_wav,
+    key_words,
+    normalise,
+    pulse,
+    raw_level_dbfs,
+    start_pulse,
+    stop_pulse,
+    was_heard,
 )
 
 __all__ = ["pulse"]  # the fixture, imported so pytest finds it

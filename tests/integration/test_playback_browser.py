@@ -13,13 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import UNIT_S
 from voice_interviewer.bank import parse_bank
 from voice_interviewer.channels.base import Reply, ReplyAction, SessionInfo, Utterance, UtteranceKind
 from voice_interviewer.scoring.feedback import Delivery, Feedback, KeyPointResult
 from voice_interviewer.store import SessionStore
 from voice_interviewer.transcript import Segment, Transcript, Word
-
-from tests.conftest import UNIT_S
 
 pytestmark = pytest.mark.slow
 

@@ -11,8 +11,14 @@ import yaml
 
 from voice_interviewer.bank import load_role
 from voice_interviewer.errors import ConfigError
-from voice_interviewer.scoring.embed import (EmbedderOptions, MiniLmEmbedder, OnnxMiniLmEmbedder, get_embedder,
-                                             load_embedder, onnx_model_path)
+from voice_interviewer.scoring.embed import (
+    EmbedderOptions,
+    MiniLmEmbedder,
+    OnnxMiniLmEmbedder,
+    get_embedder,
+    load_embedder,
+    onnx_model_path,
+)
 from voice_interviewer.scoring.grader import OfflineGrader
 from voice_interviewer.scoring.reference import question_from_reference
 from voice_interviewer.transcript import Transcript, Word

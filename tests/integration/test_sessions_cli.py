@@ -13,14 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import ROOT, UNIT_S
+from tests.integration.pulse import pulse, raw_level_dbfs
 from voice_interviewer.bank import parse_bank
 from voice_interviewer.channels.base import Reply, ReplyAction, SessionInfo, Utterance, UtteranceKind
 from voice_interviewer.scoring.feedback import Delivery, Feedback, KeyPointResult
 from voice_interviewer.store import ENV_STORE, SessionStore
 from voice_interviewer.transcript import Segment, Transcript, Word
-
-from tests.conftest import ROOT, UNIT_S
-from tests.integration.pulse import pulse, raw_level_dbfs
 
 __all__ = ["pulse"]  # the fixture, imported so pytest finds it
 

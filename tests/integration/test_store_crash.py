@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from voice_interviewer.store import SessionStore
-
 from tests.conftest import ROOT, UNIT_S
+from voice_interviewer.store import SessionStore
 
 pytestmark = pytest.mark.slow
 
@@ -48,7 +47,8 @@ RECORDING_PROCESS = textwrap.dedent("""
         if sent >= next_segment:
             end_s = sent / 32000
             rec.segment_committed("q1", Segment(f"part {segments}", end_s - 0.5, end_s,
-                                                (Word("part", end_s - 0.5, end_s - 0.3), Word(str(segments), end_s - 0.3, end_s))))
+                                                (Word("part", end_s - 0.5, end_s - 0.3),
+                                                 Word(str(segments), end_s - 0.3, end_s))))
             segments += 1
             next_segment += 16000
             print(f"committed {segments} sent {sent}", flush=True)

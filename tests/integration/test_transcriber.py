@@ -21,8 +21,14 @@ import pytest
 from tests.conftest import UNIT_S
 from voice_interviewer.speech.audio_io import decode_file
 from voice_interviewer.speech.engine import SpeechEngine
-from voice_interviewer.speech.listener import (AnswerListener, EndpointOptions, ListenerEvent, StreamOptions,
-                                               replay, transcribe_file)
+from voice_interviewer.speech.listener import (
+    AnswerListener,
+    EndpointOptions,
+    ListenerEvent,
+    StreamOptions,
+    replay,
+    transcribe_file,
+)
 from voice_interviewer.speech.wer import corpus_wer, wer
 
 pytestmark = pytest.mark.slow
@@ -67,7 +73,7 @@ def test_streaming_is_as_accurate_as_offline_on_every_clip(engine, speech_clips,
         rows.append((clip["id"], clip["reference"], streamed.text, offline))
         assert streamed.words and streamed.duration_s == pytest.approx(clip["duration"], abs=0.1)
     report = "\n".join(f"{i}: stream {wer(r, s):.2f} offline {wer(r, o):.2f} | {s}" for i, r, s, o in rows)
-    for clip_id, ref, streamed, offline in rows:
+    for _, ref, streamed, offline in rows:
         assert wer(ref, streamed) <= wer(ref, offline) + PER_CLIP_MARGIN, report
     assert corpus_wer([(r, s) for _, r, s, _ in rows]) <= corpus_wer([(r, o) for _, r, _, o in rows]) + 0.01, report
 

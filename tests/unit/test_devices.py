@@ -5,7 +5,11 @@ from __future__ import annotations
 import pytest
 
 from voice_interviewer.channels.devices import (
-    DeviceInfo, candidate_rates, format_device_list, negotiate_rate, resolve_device,
+    DeviceInfo,
+    candidate_rates,
+    format_device_list,
+    negotiate_rate,
+    resolve_device,
 )
 from voice_interviewer.channels.terminal_ui import format_clock, key_action, level_bar, render_status
 from voice_interviewer.errors import AudioDeviceError

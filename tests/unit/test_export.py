@@ -13,8 +13,8 @@ from voice_interviewer.bank import parse_bank
 from voice_interviewer.channels.base import Reply, ReplyAction, SessionInfo, Utterance, UtteranceKind
 from voice_interviewer.errors import ConfigError
 from voice_interviewer.report import QuestionResult, build_report
-from voice_interviewer.scoring.text import tokenize
 from voice_interviewer.scoring.feedback import Delivery, Feedback, KeyPointResult
+from voice_interviewer.scoring.text import tokenize
 from voice_interviewer.store import SessionStore
 from voice_interviewer.transcript import Segment, Transcript, Word
 from voice_interviewer.web_api import handle_api

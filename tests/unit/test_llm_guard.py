@@ -7,9 +7,8 @@ import pytest
 from voice_interviewer.bank import KeyPoint, Question
 from voice_interviewer.errors import ConfigError, LlmError
 from voice_interviewer.llm.config import LlmOptions
-from voice_interviewer.llm.guard import find_quote, follow_up_problem, injection_spans, strip_spans
+from voice_interviewer.llm.guard import find_quote, follow_up_problem, injection_spans, strip_injections, strip_spans
 from voice_interviewer.llm.sentences import SentenceBuffer
-from voice_interviewer.llm.guard import strip_injections
 from voice_interviewer.scoring.llm import credited_points, parse_grade
 from voice_interviewer.transcript import Transcript, Word
 

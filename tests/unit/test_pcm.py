@@ -8,8 +8,15 @@ import numpy as np
 import pytest
 
 from voice_interviewer.errors import AudioError
-from voice_interviewer.speech.pcm import (StreamResampler, float_to_pcm16, level_dbfs, pcm16_to_float,
-                                          read_wav, resample, write_wav)
+from voice_interviewer.speech.pcm import (
+    StreamResampler,
+    float_to_pcm16,
+    level_dbfs,
+    pcm16_to_float,
+    read_wav,
+    resample,
+    write_wav,
+)
 
 
 def _tone(freq: float, rate: int, seconds: float = 1.0, amp: float = 0.5) -> np.ndarray:

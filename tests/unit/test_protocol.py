@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
+from websockets.datastructures import Headers
+from websockets.http11 import Request
 
 from voice_interviewer import protocol as p
 from voice_interviewer.channels.websocket import TurnLatency
 from voice_interviewer.errors import ConfigError, ProtocolError
 from voice_interviewer.http_checks import host_ok, origin_ok, token_ok
 from voice_interviewer.server_options import ServerOptions, is_loopback_host
-from websockets.datastructures import Headers
-from websockets.http11 import Request
 
 
 def start(**over):

@@ -9,7 +9,13 @@ import pytest
 
 from voice_interviewer.errors import AudioError
 from voice_interviewer.speech.tts.audio import (
-    LEAD_MARGIN_S, TAIL_MARGIN_S, read_wav, resample, rms, silence, trim_silence,
+    LEAD_MARGIN_S,
+    TAIL_MARGIN_S,
+    read_wav,
+    resample,
+    rms,
+    silence,
+    trim_silence,
 )
 from voice_interviewer.speech.tts.base import SpeechAudio
 

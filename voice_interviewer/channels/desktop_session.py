@@ -29,7 +29,12 @@ from ..report import SessionReport
 from ..transcript import Transcript
 from .desktop import AudioPath, DesktopChannel, DesktopOptions
 from .devices import (
-    default_indices, format_device_list, import_sounddevice, negotiate_rate, query_devices, resolve_device,
+    default_indices,
+    format_device_list,
+    import_sounddevice,
+    negotiate_rate,
+    query_devices,
+    resolve_device,
 )
 from .terminal_ui import Screen
 
@@ -56,7 +61,8 @@ async def _run(interview: Interview, channel: DesktopChannel) -> SessionReport |
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     try:
-        loop.add_signal_handler(signal.SIGTERM, task.cancel)
+        if task is not None:
+            loop.add_signal_handler(signal.SIGTERM, task.cancel)
     except (NotImplementedError, RuntimeError, AttributeError):  # not on the main thread / Windows
         pass
     channel.start()

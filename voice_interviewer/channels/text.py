@@ -18,7 +18,13 @@ from ..report import SessionReport
 from ..scoring.feedback import Feedback
 from ..transcript import Transcript
 from .base import (
-    ListenRequest, Reply, ReplyAction, SessionInfo, Utterance, UtteranceKind, utterance_sentences,
+    ListenRequest,
+    Reply,
+    ReplyAction,
+    SessionInfo,
+    Utterance,
+    UtteranceKind,
+    utterance_sentences,
 )
 from .render import render_feedback, render_report, render_reveal
 

@@ -20,12 +20,24 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ProtocolError
 from ..protocol import (
-    WRONG_STATE, ErrorMsg, FeedbackMsg, FinalMsg, ListeningMsg, PartialMsg, QuestionMsg, ReportMsg, RevealMsg,
-    SayMsg, ServerMessage, SessionMsg, StateMsg, check_audio_frame, encode_server,
+    WRONG_STATE,
+    ErrorMsg,
+    FeedbackMsg,
+    FinalMsg,
+    ListeningMsg,
+    PartialMsg,
+    QuestionMsg,
+    ReportMsg,
+    RevealMsg,
+    SayMsg,
+    ServerMessage,
+    SessionMsg,
+    StateMsg,
+    check_audio_frame,
+    encode_server,
 )
 from ..transcript import Transcript
-from .base import ListenRequest, Reply, ReplyAction, SessionInfo, Utterance, UtteranceKind
-from .base import utterance_sentences
+from .base import ListenRequest, Reply, ReplyAction, SessionInfo, Utterance, UtteranceKind, utterance_sentences
 
 if TYPE_CHECKING:
     from ..bank import Question
@@ -251,7 +263,8 @@ class WebsocketChannel:
         allowed = min(burst, allowed + (now - at) * rate) if at else burst
         if n > allowed:
             self._bucket = (allowed, now)
-            raise ProtocolError("audio_rate_exceeded", f"audio is arriving faster than {self.options.max_audio_speed:g}× "
+            raise ProtocolError("audio_rate_exceeded",
+                                f"audio is arriving faster than {self.options.max_audio_speed:g}× "
                                                       f"real time at the announced {self.options.sample_rate} Hz; "
                                                       f"frame of {n} bytes dropped — stream the microphone live")
         self._bucket = (allowed - n, now)
@@ -359,8 +372,8 @@ class WebsocketChannel:
             await asyncio.wait({turn.end, ended, feeder}, return_when=asyncio.FIRST_COMPLETED)
             if ended.done() and not ended.cancelled() and ended.exception() is None:
                 self._end(turn, str(ended.result()))
-            elif feeder.done() and feeder.exception() is not None:
-                raise feeder.exception()
+            elif feeder.done() and (feeder_exc := feeder.exception()) is not None:
+                raise feeder_exc
             reason = turn.end.result() if turn.end.done() else "stop"
         finally:
             self._stop_timer(turn)

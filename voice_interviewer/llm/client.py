@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 import openai
 
 from ..errors import LlmError
 from .config import LlmOptions
 from .sentences import SentenceBuffer
+
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletionMessageParam
 
 Message = dict[str, str]
 
@@ -114,7 +118,7 @@ class LlmClient:
         return self._model
 
     async def stream_text(self, messages: list[Message], *, max_tokens: int, timeout_s: float,
-                          temperature: float | None = None) -> AsyncIterator[str]:
+                          temperature: float | None = None) -> AsyncGenerator[str, None]:
         """Yield content deltas as the server streams them."""
         what = "streaming a reply"
         self.counts.requests += 1
@@ -122,7 +126,9 @@ class LlmClient:
         try:
             model = await self.model()
             stream = await self._client(timeout_s).chat.completions.create(
-                model=model, messages=messages, max_tokens=max_tokens, stream=True,
+                # Message is a plain dict of role/content; the SDK wants its TypedDict union.
+                model=model, messages=cast("list[ChatCompletionMessageParam]", messages),
+                max_tokens=max_tokens, stream=True,
                 temperature=self.options.temperature if temperature is None else temperature,
             )
             async with aclosing(stream):  # closing the response stops generation server-side
@@ -135,12 +141,12 @@ class LlmClient:
                                 self.counts.answered += 1
                             yield text
         except LlmError as exc:
-            raise self.counts.fail(exc)
+            raise self.counts.fail(exc) from None
         except (openai.OpenAIError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise self.counts.fail(self._error(exc, what)) from exc
 
     async def stream_sentences(self, messages: list[Message], *, max_tokens: int,
-                               timeout_s: float) -> AsyncIterator[str]:
+                               timeout_s: float) -> AsyncGenerator[str, None]:
         """Yield complete sentences as they form (see :mod:`.sentences`)."""
         buffer = SentenceBuffer()
         async with aclosing(self.stream_text(messages, max_tokens=max_tokens, timeout_s=timeout_s)) as deltas:

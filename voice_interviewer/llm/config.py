@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import TextIO
+from typing import Any, TextIO
 
 from ..errors import ConfigError
 
@@ -88,7 +88,7 @@ class LlmOptions:
     def model_label(self) -> str:
         return self.model or "(the server's only model)"
 
-    def with_overrides(self, **changes: object) -> "LlmOptions":
+    def with_overrides(self, **changes: Any) -> "LlmOptions":
         return replace(self, **changes)
 
     @classmethod

@@ -18,8 +18,8 @@ is ``partial`` and capped below the coverage threshold.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from ..bank import Question
 from ..transcript import Transcript
@@ -58,7 +58,8 @@ STAR_CUES: dict[str, tuple[str, ...]] = {
         r"\b(?:reduced|cut|improved|increased|dropped|saved|brought|lowered|raised|recovered|fell|rose|went|"
         r"came|halved|doubled|tripled)\b[^.]{0,60}?" + rf"(?:\b{NUMBER}\s*{UNIT}|by half|in half)",
         rf"\bfrom\s+(?:about\s+|around\s+)?{NUMBER}\b[^.]{{0,40}}?\bto\s+(?:about\s+|around\s+|under\s+)?{NUMBER}\b",
-        rf"\b{NUMBER}\s*(?:%|percent)", r"\b(?:halved|doubled|tripled)\b", r"\bafter that,? (?:we|the|it)\b.{0,40}\b(?:never|no longer|stopped)\b",
+        rf"\b{NUMBER}\s*(?:%|percent)", r"\b(?:halved|doubled|tripled)\b",
+        r"\bafter that,? (?:we|the|it)\b.{0,40}\b(?:never|no longer|stopped)\b",
         r"\bi learned\b", r"\bthe outcome\b", r"\bsince then\b", r"\b(?:it|we|this|that) ended up\b",
         r"\bthe (?:lesson|takeaway|upshot|net effect)\b", r"\bin the end\b", r"\bafterwards\b",
     ),

@@ -32,8 +32,8 @@ marks") are removed first
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from ..bank import Question
 from ..llm.guard import strip_injections

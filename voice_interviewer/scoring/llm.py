@@ -80,7 +80,8 @@ def parse_grade(raw: str, question: Question) -> tuple[dict[str, LlmPoint], str]
                 score = int(round(float(item.get("score", 0))))
             except (TypeError, ValueError):
                 continue
-            quote = item.get("quote") if isinstance(item.get("quote"), str) else ""
+            raw_quote = item.get("quote")
+            quote = raw_quote if isinstance(raw_quote, str) else ""
             points.setdefault(str(item["id"]), LlmPoint(str(item["id"]), max(-1, min(2, score)), quote.strip()))
         explanation = obj.get("explanation")
         return points, explanation.strip() if isinstance(explanation, str) else ""

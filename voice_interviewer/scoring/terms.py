@@ -20,9 +20,9 @@ A name is any of:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, Sequence
 
 from .text import STOPWORDS, Token, tokenize
 

@@ -8,9 +8,9 @@ transcript (delivery counts them); the content matcher skips them.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
+from functools import lru_cache
 
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?%?")
 _SENTENCE_END = re.compile(r"[.!?;]+(?=\s|$)|\n+")
@@ -202,7 +202,7 @@ def windows(tokens: Sequence[Token], size: int, stride: int) -> list[Span]:
     """Sliding windows of ``size`` tokens: long run-on spoken sentences still get local units."""
     if len(tokens) <= size:
         return [Span(tokens[0].start, tokens[-1].end, tuple(tokens))] if tokens else []
-    out = []
+    out: list[Span] = []
     for s in range(0, len(tokens) - size + stride, stride):
         chunk = tokens[s:s + size]
         if len(chunk) < size // 2 and out:

@@ -11,7 +11,7 @@ than filler advice.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..bank import Question
 from .delivery import DeliveryOptions, has_measurable_result

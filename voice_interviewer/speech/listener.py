@@ -31,8 +31,17 @@ from ..transcript import Segment, Transcript, Word
 from .endpoint import Endpointer, EndpointOptions
 from .engine import SpeechEngine
 from .pcm import StreamResampler, float_to_pcm16, level_dbfs, pcm16_to_float
-from .streaming import (SAMPLE_RATE, StreamOptions, TailBuffer, TailJob, agreed_prefix,
-                        drop_trailing_hallucinations, join_words, make_segment, shift)
+from .streaming import (
+    SAMPLE_RATE,
+    StreamOptions,
+    TailBuffer,
+    TailJob,
+    agreed_prefix,
+    drop_trailing_hallucinations,
+    join_words,
+    make_segment,
+    shift,
+)
 from .vad import WINDOW_S, StreamingVad
 from .vocabulary import build_prompt
 

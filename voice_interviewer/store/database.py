@@ -12,9 +12,10 @@ servers can share. The URL comes from ``--store`` or ``$VOICE_INTERVIEWER_STORE`
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import ConfigError

@@ -16,8 +16,8 @@ conventions the dialect resolves:
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
 TYPE_NAMES = ("id", "float", "timestamp", "blob")
 

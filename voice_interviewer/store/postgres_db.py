@@ -8,8 +8,9 @@ before they are lent, so a restarted database server costs a reconnect, not an e
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from ..errors import ConfigError, StoreError
 from .database import URL_FORM, Row, redact

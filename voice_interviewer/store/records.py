@@ -9,7 +9,8 @@ JSON columns are encoded and decoded here too, so callers deal in plain values.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..transcript import Segment, Transcript, Word
 from .database import Database, Row

@@ -12,9 +12,10 @@ import json
 import shutil
 import socket
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ..errors import SessionNotFoundError, StoreError
 from ..transcript import Transcript

@@ -164,6 +164,7 @@ class Pyttsx3Engine:
         if proc is None:
             return
         try:
+            assert proc.stdin is not None  # started with stdin=PIPE
             proc.stdin.close()  # a healthy worker exits on end of input
             proc.wait(0.5)
         except (OSError, subprocess.TimeoutExpired):
