@@ -114,7 +114,10 @@ def test_strong_outranks_vague_and_off_topic(qid: str, bank, grader, seed_answer
     assert off.content_score < 0.35
     # A strong answer may need no tip at all (none is invented); a vague one has gaps to name.
     assert len(strong.tips) <= 4 and 2 <= len(vague.tips) <= 4
-    assert len(strong.covered) >= len(q.key_points) - 1
+    # The strong answers were written before the rubrics gained points (probes, label shift ...):
+    # they must still cover most of the weight, and nothing they say may be judged wrong.
+    assert sum(k.weight for k in strong.covered) >= 0.5 * sum(k.weight for k in q.key_points)
+    assert not strong.incorrect
 
 
 def test_paraphrase_covers_data_drift_with_evidence_on_the_right_words(bank, grader) -> None:
@@ -132,8 +135,8 @@ def test_named_but_not_explained_is_partial(bank, grader) -> None:
     q = bank.question("model-and-data-drift")
     named = grader.coverage(q, [Transcript("Yeah so you'd look at PSI.")])
     explained = grader.coverage(q, [Transcript(
-        "I'd compute the population stability index for each feature against the training data every day and "
-        "page someone when it goes above about point two.")])
+        "I'd compute the population stability index of each feature's last week against the training data every "
+        "day, and when it goes above about point two someone looks into whether it actually hurts the model.")])
     by_id = {k.key_point_id: k for k in named}
     assert by_id["detection"].partial and not by_id["detection"].covered
     assert {k.key_point_id: k for k in explained}["detection"].covered
@@ -165,8 +168,8 @@ def test_a_point_made_in_a_follow_up_counts(bank, grader) -> None:
     q = bank.question("model-and-data-drift")
     main = Transcript("Data drift is when the inputs the model gets in production stop looking like the data it "
                       "learned from, say after we opened a new market.")
-    follow = Transcript("To detect it I'd run a KS test per feature against the training sample and alert on a "
-                        "threshold.")
+    follow = Transcript("To detect it I'd compare each feature's recent window with the training sample, with PSI "
+                        "or a Wasserstein distance, and flag the features whose shift passes a threshold.")
     before = {k.key_point_id: k.covered for k in grader.coverage(q, [main])}
     after = {k.key_point_id: k.covered for k in grader.coverage(q, [main, follow])}
     assert not before["detection"] and after["detection"] and after["data-drift"]

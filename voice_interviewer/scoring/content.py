@@ -306,6 +306,12 @@ class ContentScorer:
         per_kp = per_kp - o.exclusivity * (per_kp.max(axis=1, keepdims=True) - per_kp)
         hits = {h.key_point_id: h for h in find_misconceptions(question, a.text, a.units, a.unit_texts, self.embedder,
                                                                 self.misconception_options)}
+        # A wrong statement is evidence for nothing: neither the point it gets wrong nor its neighbours
+        # ("shadow is free, it costs no extra compute" must not count as discussing cost).
+        for h in hits.values():
+            wrong = a.units[h.unit]
+            inside = [u for u, span in enumerate(a.units) if span.start >= wrong.start and span.end <= wrong.end]
+            per_kp[[h.unit, *inside], :] = min(0.0, float(per_kp.min()))
         results = []
         for k, kp in enumerate(question.key_points):
             if kp.id in hits:

@@ -12,8 +12,8 @@ clause or window) states a misconception when all of these hold:
   drift is when the inputs change") differ from the right one in a word or two, so it
   is this *contrast*, not a similarity threshold alone, that decides;
 * **same polarity**: negation or contrast flips a claim ("a shadow deployment is *not*
-  free", "CPU is *misleading* as a signal" are the correction, not the mistake), so a unit
-  and the wording of the claim it is closest to must agree on it;
+  free", "CPU is *misleading* as a signal" are the correction, not the mistake), so only
+  the claim's wordings said with the polarity of what the unit says about the topic count;
 * **in so many words**: it repeats a good part of that wording's own words beyond the
   topic, because meaning alone confuses a claim with its neighbours.
 
@@ -47,7 +47,7 @@ class MisconceptionOptions:
     Attributes:
         min_similarity: Cosine to the wrong claim's closest wording a unit needs at least.
         min_margin: How much closer to the wrong claim than to any right version it must be.
-        min_wording: Share of a wording's own words (beyond the topic) the unit must also say:
+        min_wording: Share of a wording's content words the unit must also say:
             meaning alone confuses a claim with its neighbours, so some of the wrong part
             must be said in so many words.
         topic_share: A stem is a topic word when this share of the claim's wordings contain it.
@@ -60,7 +60,7 @@ class MisconceptionOptions:
     topic_share: float = 0.6
     min_topic_words: int = 2
     min_unit_words: int = 5
-    min_wording: float = 0.5
+    min_wording: float = 0.55
     polarity: bool = True
 
 
@@ -122,14 +122,23 @@ def _right_versions(kp: KeyPoint, misconception: Misconception, strong_answer: s
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?;:])\s+")
 
 
-def _wording(misconception: Misconception, stems: set[str], share: float) -> float:
-    """Best share of a wording's own words (beyond the topic) that the unit also says."""
+@lru_cache(maxsize=4096)
+def _subject(misconception: Misconception, share: float, about: str) -> frozenset[str]:
+    """The topic words that the right version also uses: what the claim is *about* ("shadow
+    deployment"), as opposed to what it gets wrong ("free"), which the right version lacks."""
+    about_stems = {t.stem for t in tokenize(about)}
     topic = _topic(misconception, share)
+    return frozenset(topic & about_stems) or topic
+
+
+def _wording(stems: set[str], wordings: Sequence[str], subject: frozenset[str]) -> float:
+    """Best share of a wording's content words that the unit also says, counting only wordings
+    whose wrong part (a word beyond the subject) the unit says too."""
     best = 0.0
-    for w in misconception.says:
-        own = {t.stem for t in tokenize(w) if is_content(t)} - topic
-        if own:
-            best = max(best, len(own & stems) / len(own))
+    for w in wordings:
+        said = {t.stem for t in tokenize(w) if is_content(t)}
+        if said and (said - subject) & stems:
+            best = max(best, len(said & stems) / len(said))
     return best
 
 
@@ -146,18 +155,17 @@ def _segments(text: str, span: Span) -> list[list[Token]]:
 _PUNCT = re.compile(r"[,.;:!?—–()]")
 
 
-def _polarity_agrees(text: str, span: Span, wording: str, topic: frozenset[str]) -> bool:
-    """Whether the piece of the span that says the wording agrees with it on negation.
+def _subject_negated(text: str, span: Span, topic: frozenset[str]) -> bool:
+    """Polarity of what the span says about the claim's topic: the piece (between commas)
+    that names most of the topic decides.
 
-    A unit can hold the claim and a negated restatement of it ("shadow is free, it doesn't
-    cost anything"), so polarity is read from the piece that shares most of the wording's
-    own words (then its topic words), not from the whole unit.
+    "A shadow deployment is free, it doesn't cost anything" is positive about shadow
+    deployments (the negation belongs to a restatement); "shadow can't tell you whether
+    people click more" is negative, whatever the later pieces say.
     """
-    stems = {t.stem for t in tokenize(wording) if is_content(t)}
-    own = stems - topic
-    piece = max(_segments(text, span), key=lambda seg: (len({t.stem for t in seg} & own),
-                                                        len({t.stem for t in seg} & stems)))
-    return _negated([t.text for t in piece]) == _wording_negated(wording)
+    pieces = _segments(text, span)
+    piece = max(pieces, key=lambda seg: len({t.stem for t in seg} & topic))
+    return _negated([t.text for t in piece])
 
 
 def find_misconceptions(question: Question, text: str, units: Sequence[Span], unit_texts: Sequence[str],
@@ -188,18 +196,25 @@ def find_misconceptions(question: Question, text: str, units: Sequence[Span], un
     best: dict[str, MisconceptionHit] = {}
     for u, kp, mc in candidates:
         v = unit_vec[u]
-        wrong, closest = max((float(v @ vecs[target_index[t]]), t) for t in (mc.claim, *mc.says))
+        topic = _topic(mc, options.topic_share)
+        negated = _subject_negated(text, units[u], topic)
+        # Only wordings said with the same polarity count: a claim can be said both ways
+        # ("shadow is free" / "shadow doesn't cost anything"), its rebuttal only one way.
+        wordings = [t for t in (mc.claim, *mc.says) if not options.polarity or _wording_negated(t) == negated]
+        if not wordings:
+            continue
+        wrong = max(float(v @ vecs[target_index[t]]) for t in wordings)
         right = max(float(v @ vecs[target_index[t]]) for t in _right_versions(kp, mc, question.strong_answer))
         margin = wrong - right
         if wrong < options.min_similarity or margin < options.min_margin:
             continue
-        wording = _wording(mc, {t.stem for t in units[u].tokens if is_content(t)}, options.topic_share)
+        about = " ".join((question.text, kp.statement, *kp.phrasings))
+        wording = _wording({t.stem for t in units[u].tokens if is_content(t)}, wordings,
+                           _subject(mc, options.topic_share, about))
         if wording < options.min_wording:
             continue
         # Polarity is compared with the wording the unit is closest to: a claim can be said
         # both ways ("shadow is free" / "shadow doesn't cost anything").
-        if options.polarity and not _polarity_agrees(text, units[u], closest, _topic(mc, options.topic_share)):
-            continue
         hit = MisconceptionHit(kp.id, mc, u, round(wrong, 4), round(margin, 4), round(wording, 4))
         if kp.id not in best or margin > best[kp.id].margin:
             best[kp.id] = hit
