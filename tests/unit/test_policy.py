@@ -69,3 +69,21 @@ def test_nothing_to_probe_when_everything_with_a_follow_up_is_covered():
 
 def test_no_follow_up_after_an_empty_answer():
     assert choose_follow_up(_ctx(answer="  ")) is None
+
+
+def test_an_incorrect_point_is_challenged_before_a_heavier_missed_one():
+    from voice_interviewer.scoring.feedback import Evidence
+
+    coverage = tuple(
+        KeyPointResult(k, k, 1.0, False, 0.0, Evidence("drift means the labels are noisy", 0, 33),
+                       verdict="incorrect", correction="Drift is a change in distribution.")
+        if k == "respond" else KeyPointResult(k, k, 1.0, k == "define", 1.0 if k == "define" else 0.0)
+        for k in ("define", "detect", "respond", "labels"))
+    ctx = TurnContext(_question(), (Transcript("Drift means the labels are noisy."),), coverage, (), 1)
+    decision = choose_follow_up(ctx)
+    assert decision is not None and decision.key_point_id == "respond"
+    assert decision.text.startswith('You said "drift means the labels are noisy".')
+    assert "Walk me through that again." in decision.text and "What would you do once it fires?" in decision.text
+    # Once challenged, the next follow-up goes back to the heaviest missed point.
+    again = choose_follow_up(TurnContext(_question(), ctx.answers, coverage, ("respond",), 1))
+    assert again is not None and again.key_point_id == "detect"

@@ -143,3 +143,17 @@ def test_star_detection() -> None:
 def test_empty_answer_scores_zero() -> None:
     d = measure(_question(), [Transcript("")])
     assert d.word_count == 0 and d.score == 0.0
+
+
+def test_star_parts_and_results_are_recognised_in_spoken_form():
+    from voice_interviewer.scoring.delivery import has_measurable_result, star_parts
+
+    story = ("So a data scientist on the search team had a new ranking model. I had two concerns. I sat down with "
+             "them and we agreed on a shadow run. It ended up cutting the error, which went from nine minutes to "
+             "four.")
+    assert star_parts(story) == {"situation": True, "task": True, "action": True, "result": True}
+    assert has_measurable_result("the error went from nine minutes to four")
+    assert has_measurable_result("we cut the bill in half") and has_measurable_result("twenty percent fewer pages")
+    assert not has_measurable_result("one of the things we did was talk to the team")
+    assert star_parts("I think drift is bad.") == {"situation": False, "task": False, "action": False,
+                                                   "result": False}
