@@ -122,6 +122,19 @@ def _right_versions(kp: KeyPoint, misconception: Misconception, strong_answer: s
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?;:])\s+")
 
 
+_VERB = re.compile(r"\b(?:is|are|was|were|means?|should|can|could|will|would|has|have|does|do|makes?|needs?|"
+                   r"only|always|never|must|gives?|lets?|removes?|prevents?|guarantees?|requires?)\b", re.IGNORECASE)
+
+
+@lru_cache(maxsize=4096)
+def _claim_subject(misconception: Misconception, share: float) -> frozenset[str]:
+    """The topic words that name what the claim is about: those before its first verb
+    ("*Concept drift* is a change in the input distribution"). A unit must say all of them, so a
+    right definition of data drift is never read as the wrong definition of concept drift."""
+    head = _VERB.split(misconception.claim, maxsplit=1)[0]
+    return frozenset({t.stem for t in tokenize(head) if is_content(t)} & _topic(misconception, share))
+
+
 @lru_cache(maxsize=4096)
 def _subject(misconception: Misconception, share: float, about: str) -> frozenset[str]:
     """The topic words that the right version also uses: what the claim is *about* ("shadow
@@ -181,7 +194,7 @@ def find_misconceptions(question: Question, text: str, units: Sequence[Span], un
             for mc in kp.misconceptions:
                 topic = _topic(mc, options.topic_share)
                 need = min(options.min_topic_words, len(topic))
-                if need and len(stems & topic) >= need:
+                if need and len(stems & topic) >= need and _claim_subject(mc, options.topic_share) <= stems:
                     candidates.append((u, kp, mc))
     if not candidates:
         return []
