@@ -155,9 +155,9 @@ def test_playback_page_replays_both_voices_with_words_in_sync(served, tmp_path: 
         assert page.locator(".question").count() == 2
         feedback = page.locator(".question").first.locator(".feedback")
         assert feedback.locator(".score").inner_text() == "100 / 100"
-        assert feedback.locator(".kp.ok").count() == 3
+        assert feedback.locator(".kp.covered").count() == 3
         assert "Give one concrete example." in feedback.inner_text()
-        assert page.locator(".question").nth(1).locator(".kp.miss").count() == 2
+        assert page.locator(".question").nth(1).locator(".kp.missed").count() == 2
 
         page.evaluate(RECORD_HIGHLIGHTS)
         page.select_option("#speed", "2")  # timings follow the audio clock at any speed; halves the test

@@ -39,7 +39,17 @@ BATCH = StreamOptions(live_partials=False)
 # was +0.021 (one word in 48: a pause commit splits a sentence into two decodes that may
 # differ on a word), corpus WER 0.053 streaming vs 0.075 offline. 0.10 allows one word on
 # clips of 10+ words and nothing on the shortest clips (one word there is 0.12-0.25).
+# On CPUs whose kernels round differently (seen on an AVX-512 machine, with the code as it was
+# before any change here) the 8-word clip 1089-134686-0001 streams as "Stuffered into you"
+# against offline "Stuff it into you", prompt or not: two words. So a clip may lose up to two
+# words against offline; the corpus-level check below stays strict.
 PER_CLIP_MARGIN = 0.10
+PER_CLIP_WORDS = 2
+
+
+def clip_margin(reference: str) -> float:
+    """What one clip may lose against offline: 0.10, or two words on a short clip."""
+    return max(PER_CLIP_MARGIN, PER_CLIP_WORDS / max(1, len(reference.split())))
 
 
 @pytest.fixture(scope="session")
@@ -74,7 +84,7 @@ def test_streaming_is_as_accurate_as_offline_on_every_clip(engine, speech_clips,
         assert streamed.words and streamed.duration_s == pytest.approx(clip["duration"], abs=0.1)
     report = "\n".join(f"{i}: stream {wer(r, s):.2f} offline {wer(r, o):.2f} | {s}" for i, r, s, o in rows)
     for _, ref, streamed, offline in rows:
-        assert wer(ref, streamed) <= wer(ref, offline) + PER_CLIP_MARGIN, report
+        assert wer(ref, streamed) <= wer(ref, offline) + clip_margin(ref), report
     assert corpus_wer([(r, s) for _, r, s, _ in rows]) <= corpus_wer([(r, o) for _, r, _, o in rows]) + 0.01, report
 
 
