@@ -97,15 +97,39 @@ TRAILING_WORD_MIN_PROBABILITY = 0.15
 """Below this, a word at the very end of a decode that starts after the speech ended is dropped."""
 
 
+SILENT_WORD_SLACK_S = 1.0  # a word starting this long after the VAD's last speech was heard in silence
+LOOP_MIN_REPEATS = 3
+LOOP_MAX_NGRAM = 6
+
+
+def _trailing_loop_start(words: Sequence[Word]) -> int:
+    """Index where a trailing repetition loop begins ("a little bit of a little bit of a little
+    bit of"), or ``len(words)`` when the words do not end in one. Whisper falls into such loops
+    over silence; people do not say the same phrase three times running to end an answer."""
+    texts = [w.text.strip().lower().strip(".,!?") for w in words]
+    for n in range(1, LOOP_MAX_NGRAM + 1):
+        gram = texts[-n:] if len(texts) >= n else None
+        repeats, at = 0, len(texts)
+        while gram and at - n >= 0 and texts[at - n:at] == gram:
+            repeats, at = repeats + 1, at - n
+        if repeats >= LOOP_MIN_REPEATS:
+            return at
+    return len(words)
+
+
 def drop_trailing_hallucinations(words: Sequence[Word], speech_end_s: float,
                                  slack_s: float = 0.3) -> tuple[Word, ...]:
-    """Remove the improbable words Whisper appends after the last word ("in.", "And...").
+    """Remove the words Whisper invents after the last word.
 
-    A decode that ends in silence often gets one invented word with a probability of a
-    few percent. Only trailing words that start near or after the end of speech (by the
-    VAD) are candidates, so a quiet real word in the middle is never touched.
+    Three kinds, all at the end of a decode that runs into silence: words that start well
+    after the VAD last heard speech (``SILENT_WORD_SLACK_S``), a repetition loop, and improbable
+    single words ("in.", "And...") that start near or after the end of speech. Only trailing
+    words are candidates, so a quiet real word in the middle is never touched.
     """
     out = list(words)
+    while out and out[-1].start_s >= speech_end_s + SILENT_WORD_SLACK_S:
+        out.pop()
+    out = out[:_trailing_loop_start(out)]
     while (out and out[-1].probability < TRAILING_WORD_MIN_PROBABILITY
            and out[-1].start_s >= speech_end_s - slack_s):
         out.pop()
