@@ -53,7 +53,7 @@ class EmbedderOptions:
 
     max_tokens: int = 256
     batch_size: int = 8
-    cache_entries: int = 4096
+    cache_entries: int = 16384
     backend: str = "auto"
     onnx_threads: int = 2
 

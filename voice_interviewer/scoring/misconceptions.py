@@ -196,14 +196,20 @@ def find_misconceptions(question: Question, text: str, units: Sequence[Span], un
                 need = min(options.min_topic_words, len(topic))
                 if need and len(stems & topic) >= need and _claim_subject(mc, options.topic_share) <= stems:
                     candidates.append((u, kp, mc))
+    # Every wording of every misconception is embedded, not only the candidates': they are rubric
+    # text, embedded once per question and cached, so later answers only embed their own words.
+    target_index: dict[str, int] = {}
+    for kp in question.key_points:
+        for mc in kp.misconceptions:
+            for t in (mc.claim, *mc.says, *_right_versions(kp, mc, question.strong_answer)):
+                target_index.setdefault(t, len(target_index))
     if not candidates:
+        if target_index:
+            embedder.embed(list(target_index))
         return []
     unit_ids = sorted({u for u, _, _ in candidates})
     texts: list[str] = [unit_texts[u] for u in unit_ids]
-    target_index: dict[str, int] = {}
-    for _, kp, mc in candidates:
-        for t in (mc.claim, *mc.says, *_right_versions(kp, mc, question.strong_answer)):
-            target_index.setdefault(t, len(texts) + len(target_index))
+    target_index = {t: len(texts) + i for t, i in target_index.items()}
     vecs = embedder.embed(texts + list(target_index))
     unit_vec = {u: vecs[i] for i, u in enumerate(unit_ids)}
     best: dict[str, MisconceptionHit] = {}
