@@ -58,7 +58,9 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want_stamp" ]; then
   step "Python packages from $lock ($(grep -c '==' "$lock") pins)"
   # Anything compiled here (llama-cpp-python, for the test LLM server) is built for a portable
   # x86-64 baseline, not tuned to this CPU: a build tuned to one CPU crashes on others. No pip
-  # cache either, so a wheel built earlier with other flags is never reused.
+  # cache either, so a wheel built earlier with other flags is never reused. GGML_NATIVE=OFF is
+  # llama.cpp's distribution build (AVX2/FMA/F16C, x86-64-v3); on an older CPU without AVX2 run
+  # with CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=OFF -DGGML_FMA=OFF -DGGML_F16C=OFF".
   CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" \
     .venv/bin/python -m pip install -q --disable-pip-version-check --no-cache-dir \
       --require-hashes --no-deps -r "$lock"
