@@ -61,7 +61,6 @@ class MisconceptionOptions:
     min_topic_words: int = 2
     min_unit_words: int = 5
     min_wording: float = 0.55
-    polarity: bool = True
 
 
 @dataclass(frozen=True)
@@ -130,18 +129,10 @@ _VERB = re.compile(r"\b(?:is|are|was|were|means?|should|can|could|will|would|has
 def _claim_subject(misconception: Misconception, share: float) -> frozenset[str]:
     """The topic words that name what the claim is about: those before its first verb
     ("*Concept drift* is a change in the input distribution"). A unit must say all of them, so a
-    right definition of data drift is never read as the wrong definition of concept drift."""
+    right definition of data drift is never read as the wrong definition of concept drift, and
+    must say at least one word of a wording beyond them: the part the claim gets wrong."""
     head = _VERB.split(misconception.claim, maxsplit=1)[0]
     return frozenset({t.stem for t in tokenize(head) if is_content(t)} & _topic(misconception, share))
-
-
-@lru_cache(maxsize=4096)
-def _subject(misconception: Misconception, share: float, about: str) -> frozenset[str]:
-    """The topic words that the right version also uses: what the claim is *about* ("shadow
-    deployment"), as opposed to what it gets wrong ("free"), which the right version lacks."""
-    about_stems = {t.stem for t in tokenize(about)}
-    topic = _topic(misconception, share)
-    return frozenset(topic & about_stems) or topic
 
 
 def _wording(stems: set[str], wordings: Sequence[str], subject: frozenset[str]) -> float:
@@ -219,7 +210,7 @@ def find_misconceptions(question: Question, text: str, units: Sequence[Span], un
         negated = _subject_negated(text, units[u], topic)
         # Only wordings said with the same polarity count: a claim can be said both ways
         # ("shadow is free" / "shadow doesn't cost anything"), its rebuttal only one way.
-        wordings = [t for t in (mc.claim, *mc.says) if not options.polarity or _wording_negated(t) == negated]
+        wordings = [t for t in (mc.claim, *mc.says) if _wording_negated(t) == negated]
         if not wordings:
             continue
         wrong = max(float(v @ vecs[target_index[t]]) for t in wordings)
@@ -227,13 +218,10 @@ def find_misconceptions(question: Question, text: str, units: Sequence[Span], un
         margin = wrong - right
         if wrong < options.min_similarity or margin < options.min_margin:
             continue
-        about = " ".join((question.text, kp.statement, *kp.phrasings))
         wording = _wording({t.stem for t in units[u].tokens if is_content(t)}, wordings,
-                           _subject(mc, options.topic_share, about))
+                           _claim_subject(mc, options.topic_share))
         if wording < options.min_wording:
             continue
-        # Polarity is compared with the wording the unit is closest to: a claim can be said
-        # both ways ("shadow is free" / "shadow doesn't cost anything").
         hit = MisconceptionHit(kp.id, mc, u, round(wrong, 4), round(margin, 4), round(wording, 4))
         if kp.id not in best or margin > best[kp.id].margin:
             best[kp.id] = hit
