@@ -8,33 +8,14 @@ quotes and tips a senior interviewer would give.
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
-import yaml
 
-from voice_interviewer.bank import load_role
 from voice_interviewer.scoring.grader import OfflineGrader
 from voice_interviewer.transcript import Transcript
 
 pytestmark = pytest.mark.slow
 
-ANSWERS = Path(__file__).resolve().parent.parent / "data" / "answers" / "seed_answers.yaml"
-
-
-@pytest.fixture(scope="module")
-def bank():
-    return load_role("mlops-engineer")
-
-
-@pytest.fixture(scope="module")
-def grader() -> OfflineGrader:
-    return OfflineGrader()
-
-
-@pytest.fixture(scope="module")
-def seed_answers() -> dict:
-    return yaml.safe_load(ANSWERS.read_text(encoding="utf-8"))
 
 
 SWAPPED = ("So data drift is when the relationship between the features and the target changes, and concept drift "

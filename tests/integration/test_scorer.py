@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 
-from voice_interviewer.bank import load_role
 from voice_interviewer.errors import ConfigError
 from voice_interviewer.scoring.embed import (
     EmbedderOptions,
@@ -19,34 +16,17 @@ from voice_interviewer.scoring.embed import (
     load_embedder,
     onnx_model_path,
 )
-from voice_interviewer.scoring.grader import OfflineGrader
 from voice_interviewer.scoring.reference import question_from_reference
 from voice_interviewer.transcript import Transcript, Word
 
 pytestmark = pytest.mark.slow
 
-ANSWERS = Path(__file__).resolve().parent.parent / "data" / "answers" / "seed_answers.yaml"
 SEED_IDS = {
     "mlops-vs-devops", "ml-lifecycle", "batch-vs-realtime-serving", "model-and-data-drift", "feature-store",
     "versioning-reproducibility", "online-vs-offline-features", "ci-cd-for-ml",
     "monitoring-beyond-service-metrics", "champion-challenger-shadow", "scaling-inference-cost",
     "degraded-model-story",
 }
-
-
-@pytest.fixture(scope="module")
-def bank():
-    return load_role("mlops-engineer")
-
-
-@pytest.fixture(scope="module")
-def grader() -> OfflineGrader:
-    return OfflineGrader()
-
-
-@pytest.fixture(scope="module")
-def seed_answers() -> dict:
-    return yaml.safe_load(ANSWERS.read_text(encoding="utf-8"))
 
 
 def _timed(text: str, step_s: float = 0.37) -> Transcript:
