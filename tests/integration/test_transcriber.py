@@ -29,7 +29,7 @@ from voice_interviewer.speech.listener import (
     replay,
     transcribe_file,
 )
-from voice_interviewer.speech.wer import corpus_wer, wer
+from voice_interviewer.speech.wer import corpus_wer, inserted_words, normalize, wer
 
 pytestmark = pytest.mark.slow
 
@@ -278,3 +278,62 @@ def test_streaming_vad_equals_batch_silero_on_real_speech(audio_of) -> None:
     streamed = np.concatenate(parts)
     assert len(streamed) == len(batch) and (batch > 0.5).any() and (batch < 0.2).any()
     assert np.max(np.abs(streamed - batch)) < 1e-4
+
+
+def room_noise(seconds: float, rms: float = 0.003, seed: int = 3) -> np.ndarray:
+    """Steady room noise: brown rumble, a mains hum and a little hiss, at about -50 dBFS."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * RATE)
+    brown = np.cumsum(rng.standard_normal(n))
+    brown -= np.convolve(brown, np.ones(RATE) / RATE, mode="same")  # keep the rumble, not the drift
+    t = np.arange(n) / RATE
+    mix = brown / (np.std(brown) + 1e-9) + 0.5 * np.sin(2 * np.pi * 50 * t) + 0.3 * rng.standard_normal(n)
+    return (rms * mix / np.std(mix)).astype(np.float32)
+
+
+def _live(engine: SpeechEngine, audio: np.ndarray, events: list[ListenerEvent] | None = None):
+    """The live path with captions on, ended by "done" as a candidate would after a long answer."""
+    async def on_event(event: ListenerEvent) -> None:
+        if events is not None:
+            events.append(event)
+
+    async def go():
+        listener = AnswerListener(engine, sample_rate=RATE, timer_s=600, on_event=on_event,
+                                  endpoint=EndpointOptions(end_silence_s=math.inf))
+        await replay(listener, audio)
+        return await listener.finish()
+
+    return run(go(), 600)
+
+
+def test_long_pauses_invent_no_words_in_transcript_or_captions(engine, speech_clips, audio_of) -> None:
+    rng = np.random.default_rng(11)
+    chosen = sorted(speech_clips, key=lambda c: c["duration"])[:6]
+    parts, refs = [silence(1.0)], []
+    for clip in chosen:
+        parts += [audio_of[clip["id"]], silence(float(rng.uniform(3.0, 5.0)))]
+        refs.append(clip["reference"])
+    reference = " ".join(refs)
+    events: list[ListenerEvent] = []
+    transcript = _live(engine, np.concatenate(parts), events)
+    invented = inserted_words(reference, transcript.text)
+    assert len(invented) <= 1, (invented, transcript.text)
+    for caption in (e.text for e in events if e.kind == "partial"):
+        assert len(inserted_words(reference, caption)) <= 1, caption
+
+
+def test_silence_and_room_noise_give_an_empty_transcript(engine) -> None:
+    for name, audio in (("silence", silence(60.0)), ("room noise", room_noise(60.0))):
+        events: list[ListenerEvent] = []
+        transcript = _live(engine, audio, events)
+        assert transcript.text == "" and not transcript.words, (name, transcript.text)
+        assert not [e.text for e in events if e.kind in ("partial", "committed") and e.text], name
+
+
+def test_quiet_speech_and_the_last_word_are_kept(engine, speech_clips, audio_of) -> None:
+    for clip_id in ("triton-1221-135766-0002", "librivox-sense_and_sensibility_01_austen_64kb-0930"):
+        audio, reference = _clip(speech_clips, audio_of, clip_id)
+        quiet = np.concatenate([silence(0.5), audio * 0.1, silence(0.3)])  # -20 dB, "done" right after
+        transcript = _live(engine, quiet)
+        assert wer(reference, transcript.text) <= 0.2, transcript.text
+        assert normalize(transcript.text)[-1] == normalize(reference)[-1], transcript.text

@@ -146,3 +146,32 @@ def test_improbable_trailing_word_after_speech_is_dropped() -> None:
     assert drop_trailing_hallucinations(quiet_middle, speech_end_s=1.6) == tuple(quiet_middle)
     still_speaking = [Word("yes", 1.0, 1.3, 0.9), Word("mm", 1.4, 1.6, 0.05)]
     assert len(drop_trailing_hallucinations(still_speaking, speech_end_s=3.0)) == 2
+
+
+def _timed(spec: str, start_s: float, step_s: float = 0.2, probability: float = 0.9) -> list[Word]:
+    return [Word(t, start_s + i * step_s, start_s + (i + 1) * step_s, probability) for i, t in enumerate(spec.split())]
+
+
+def test_known_phantom_phrase_the_vad_did_not_hear_is_dropped_with_its_connective() -> None:
+    real = _timed("a blessed soul in heaven.", 14.9)  # ends 15.9; the VAD hears speech until 16.0
+    squeezed = _timed("and we'll see you next time.", 16.0, step_s=0.1)  # crammed into the last 0.6 s
+    assert [w.text for w in drop_trailing_hallucinations(real + squeezed, speech_end_s=16.0)] == \
+        [w.text for w in real]
+    thanks = _timed("Thank you. Thanks for watching!", 16.1)
+    assert len(drop_trailing_hallucinations(real + thanks, speech_end_s=16.0)) == len(real)
+
+
+def test_a_real_closing_thank_you_and_a_real_last_word_are_kept() -> None:
+    said = _timed("the online store in Redis. Thank you.", 10.0, step_s=0.3)  # "Thank" starts 11.5
+    assert drop_trailing_hallucinations(said, speech_end_s=12.1) == tuple(said)
+    short_last = _timed("I would tell you", 5.0, step_s=0.15)  # "you" starts 0.15 s before speech end
+    assert drop_trailing_hallucinations(short_last, speech_end_s=5.6) == tuple(short_last)
+    # the phrase is only a phantom at the very end: the same words mid-answer are speech
+    middle = _timed("thank you for watching the dashboard closely", 3.0)
+    assert drop_trailing_hallucinations(middle, speech_end_s=4.6) == tuple(middle)
+
+
+def test_unsure_phantom_is_dropped_even_inside_speech() -> None:
+    said = _timed("and that is the design", 1.0) + _timed("thank you", 2.0, probability=0.2)
+    assert [w.text for w in drop_trailing_hallucinations(said, speech_end_s=2.4)] == \
+        "and that is the design".split()

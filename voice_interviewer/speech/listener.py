@@ -291,6 +291,9 @@ class AnswerListener:
             return
         generation, start_s, end_s = tail.generation, tail.start_s, tail.end_s
         words = shift(await self._decode(tail.audio().copy()), start_s)
+        ep = self._endpointer
+        heard_until_s = end_s if ep.in_speech else min(end_s, ep.last_speech_end_s or end_s)
+        words = drop_trailing_hallucinations(words, heard_until_s)  # captions show no phantoms either
         previous = self._hyp.words if self._hyp is not None and self._hyp.generation == generation else ()
         self._hyp = _Hypothesis(generation, end_s, words)
         if tail.generation != generation:

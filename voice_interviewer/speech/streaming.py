@@ -117,23 +117,82 @@ def _trailing_loop_start(words: Sequence[Word]) -> int:
     return len(words)
 
 
+KNOWN_PHANTOMS: frozenset[str] = frozenset({
+    "thank you", "thank you very much", "thank you so much", "thanks", "thanks for watching",
+    "thank you for watching", "thanks for listening", "thank you for listening",
+    "see you next time", "well see you next time", "see you in the next video",
+    "ill see you in the next video", "please subscribe", "subscribe to my channel",
+    "like and subscribe", "thats it", "bye bye",
+})
+"""Phrases Whisper is known to produce over silence and noise (its training data's video
+endings), normalised like :func:`phrase_key`. Real candidates say some of them too ("thank you"
+to close an answer), so a phrase from this list is only dropped where the VAD heard no speech
+(see :func:`drop_trailing_hallucinations`). Single common words ("you", "so", "bye") are not
+listed: a real last word of that kind also starts just before the speech ends; the timing and
+probability rules catch them when they are invented."""
+
+PHANTOM_LEADS = frozenset({"and", "so", "okay", "well", "um", "uh"})
+"""Connectives Whisper puts before a phantom phrase ("and we'll see you next time")."""
+
+PHANTOM_MAX_WORDS = 7
+PHANTOM_SPEECH_OVERLAP_S = 0.3
+"""A phantom phrase must start at least this long before the VAD's last speech to count as
+heard: a real closing "thank you" starts some 0.5 s before the speech ends, while the invented
+one is placed after it (or squeezed into the last few hundred milliseconds of audio)."""
+
+PHANTOM_MIN_PROBABILITY = 0.5
+"""Below this mean word probability a known phantom phrase is dropped wherever it starts."""
+
+
+def phrase_key(words: Sequence[Word]) -> str:
+    """Words as compared with :data:`KNOWN_PHANTOMS`: lower case, no punctuation or apostrophes."""
+    return " ".join(norm_word(w.text).replace("'", "") for w in words).strip()
+
+
+def _trailing_phantom_start(words: Sequence[Word], speech_end_s: float) -> int:
+    """Index where a trailing known phantom phrase begins, or ``len(words)`` if there is none.
+
+    The longest match wins, with its leading connectives; it counts as a phantom when it starts
+    where the VAD heard no speech or the model was unsure of it.
+    """
+    n_words = len(words)
+    for n in range(min(PHANTOM_MAX_WORDS, n_words), 0, -1):
+        tail = words[n_words - n:]
+        if phrase_key(tail) not in KNOWN_PHANTOMS:
+            continue
+        at = n_words - n
+        while at > 0 and norm_word(words[at - 1].text) in PHANTOM_LEADS:
+            at -= 1
+        unheard = tail[0].start_s >= speech_end_s - PHANTOM_SPEECH_OVERLAP_S
+        unsure = sum(w.probability for w in tail) / n < PHANTOM_MIN_PROBABILITY
+        if unheard or unsure:
+            return at
+    return n_words
+
+
 def drop_trailing_hallucinations(words: Sequence[Word], speech_end_s: float,
                                  slack_s: float = 0.3) -> tuple[Word, ...]:
     """Remove the words Whisper invents after the last word.
 
-    Three kinds, all at the end of a decode that runs into silence: words that start well
-    after the VAD last heard speech (``SILENT_WORD_SLACK_S``), a repetition loop, and improbable
-    single words ("in.", "And...") that start near or after the end of speech. Only trailing
-    words are candidates, so a quiet real word in the middle is never touched.
+    Four kinds, all at the end of a decode that runs into silence: words that start well
+    after the VAD last heard speech (``SILENT_WORD_SLACK_S``), a repetition loop, a known phantom
+    phrase ("Thank you.", "and we'll see you next time.") that the VAD did not hear, and
+    improbable single words ("in.", "And...") that start near or after the end of speech. Only
+    trailing words are candidates, so a quiet real word in the middle is never touched. Repeated
+    until nothing changes: a phantom may hide another ("Thank you. Bye.").
     """
     out = list(words)
-    while out and out[-1].start_s >= speech_end_s + SILENT_WORD_SLACK_S:
-        out.pop()
-    out = out[:_trailing_loop_start(out)]
-    while (out and out[-1].probability < TRAILING_WORD_MIN_PROBABILITY
-           and out[-1].start_s >= speech_end_s - slack_s):
-        out.pop()
-    return tuple(out)
+    while True:
+        before = len(out)
+        while out and out[-1].start_s >= speech_end_s + SILENT_WORD_SLACK_S:
+            out.pop()
+        out = out[:_trailing_loop_start(out)]
+        out = out[:_trailing_phantom_start(out, speech_end_s)]
+        while (out and out[-1].probability < TRAILING_WORD_MIN_PROBABILITY
+               and out[-1].start_s >= speech_end_s - slack_s):
+            out.pop()
+        if len(out) == before:
+            return tuple(out)
 
 
 def shift(words: Sequence[Word], offset_s: float) -> tuple[Word, ...]:

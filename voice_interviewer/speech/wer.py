@@ -37,3 +37,28 @@ def corpus_wer(pairs: list[tuple[str, str]]) -> float:
     """Total errors over total reference words, for ``(reference, hypothesis)`` pairs."""
     errors = sum(edit_distance(normalize(r), normalize(h)) for r, h in pairs)
     return errors / max(1, sum(len(normalize(r)) for r, _ in pairs))
+
+
+def inserted_words(reference: str, hypothesis: str) -> list[str]:
+    """Hypothesis words with nothing under them in the reference, on one minimal alignment.
+
+    Invented text (Whisper's "Thank you." over a pause) shows up here, while a misheard word is
+    a substitution and does not: the measure of phantom words, not of accuracy.
+    """
+    ref, hyp = normalize(reference), normalize(hypothesis)
+    # cost[i][j]: edits turning ref[:i] into hyp[:j]
+    cost = [[i + j if i == 0 or j == 0 else 0 for j in range(len(hyp) + 1)] for i in range(len(ref) + 1)]
+    for i in range(1, len(ref) + 1):
+        for j in range(1, len(hyp) + 1):
+            cost[i][j] = min(cost[i - 1][j] + 1, cost[i][j - 1] + 1,
+                             cost[i - 1][j - 1] + (ref[i - 1] != hyp[j - 1]))
+    inserted, i, j = [], len(ref), len(hyp)
+    while i > 0 or j > 0:
+        if i > 0 and j > 0 and cost[i][j] == cost[i - 1][j - 1] + (ref[i - 1] != hyp[j - 1]):
+            i, j = i - 1, j - 1
+        elif j > 0 and cost[i][j] == cost[i][j - 1] + 1:
+            inserted.append(hyp[j - 1])
+            j -= 1
+        else:
+            i -= 1
+    return inserted[::-1]
