@@ -122,3 +122,27 @@ def test_verdict_is_in_every_result_and_survives_the_round_trip(bank, grader, se
     d = fb.to_dict()
     assert all(k["verdict"] in ("covered", "partial", "missed", "incorrect") for k in d["key_points"])
     assert type(fb).from_dict(d) == fb
+
+
+def test_a_claim_carried_on_by_a_pronoun_is_still_caught(bank, grader) -> None:
+    """Speech names a thing once and goes on with "they": the claim is the candidate's all the same."""
+    q = bank.question("gdpr-pii-training-data")
+    fb = _grade(grader, q, (
+        "So the first step is that we hash the customer IDs with SHA-256 before anything reaches training. And once "
+        "they're hashed, the data counts as anonymous, so the GDPR rules stop applying to the training set."))
+    wrong = {k.key_point_id: k for k in fb.incorrect}
+    assert "pseudonymisation" in wrong, [(k.key_point_id, k.verdict) for k in fb.key_points]
+    assert "anonymous" in wrong["pseudonymisation"].evidence.quote and wrong["pseudonymisation"].correction
+
+
+def test_a_rebuttal_in_the_next_breath_is_not_the_mistake(bank, grader) -> None:
+    """"..., never just latest" refutes "tagging latest is fine"; "nobody sees its output" is what a shadow is."""
+    tag = _grade(grader, bank.question("containerising-a-model"), (
+        "I'd pin every dependency in a lock file and build from a slim base image, and I'd tag the image with the "
+        "model version and the git commit, never just latest, so a rollback is an exact image."))
+    assert not tag.incorrect, [(k.key_point_id, k.evidence.quote) for k in tag.incorrect]
+    shadow = _grade(grader, bank.question("champion-challenger-shadow"), (
+        "In a shadow deployment the challenger gets a mirrored copy of the live traffic and its predictions are only "
+        "logged. The catch is that shadow can't tell you about user facing effects, like whether people click more, "
+        "since nobody sees its output."))
+    assert not shadow.incorrect, [(k.key_point_id, k.evidence.quote) for k in shadow.incorrect]

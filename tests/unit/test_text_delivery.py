@@ -157,3 +157,10 @@ def test_star_parts_and_results_are_recognised_in_spoken_form():
     assert not has_measurable_result("one of the things we did was talk to the team")
     assert star_parts("I think drift is bad.") == {"situation": False, "task": False, "action": False,
                                                    "result": False}
+
+
+def test_acronym_plurals_meet_their_singular() -> None:
+    from voice_interviewer.scoring.text import stem
+
+    assert stem("IDs") == stem("ID") == "id" and stem("GPUs") == stem("GPU") and stem("LLMs") == stem("LLM")
+    assert stem("ids") == "ids" and stem("Ops") == stem("ops")  # only a written acronym loses its plural s

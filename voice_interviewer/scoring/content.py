@@ -29,7 +29,7 @@ from .embed import Embedder, get_embedder
 from .feedback import PARTIAL_MIN_STRENGTH, Evidence, KeyPointResult
 from .misconceptions import MisconceptionHit, MisconceptionOptions, find_misconceptions
 from .reference import is_reference_question
-from .terms import TermSet, is_short_phrase, is_term_phrase, masked, term_mask, term_set
+from .terms import GENERIC_BUZZWORDS, TermSet, is_short_phrase, is_term_phrase, masked, term_mask, term_set
 from .text import Span, Token, clauses, clean_text, filler_mask, is_content, sentences, tokenize, windows
 
 
@@ -419,7 +419,7 @@ def question_jargon(question: Question) -> TermSet | None:
     if is_reference_question(question):
         return None
     short = (p for kp in question.key_points for p in kp.phrasings if is_short_phrase(p))
-    return term_set(tuple(dict.fromkeys((*question.vocabulary, *short))))
+    return term_set(tuple(dict.fromkeys((*question.vocabulary, *short, *GENERIC_BUZZWORDS))))
 
 
 def key_point_credit(result: KeyPointResult, options: ContentOptions = ContentOptions()) -> float:

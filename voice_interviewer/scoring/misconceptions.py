@@ -35,7 +35,8 @@ from ..bank import KeyPoint, Misconception, Question
 from .embed import Embedder
 from .text import Span, Token, is_content, tokenize
 
-_NEGATIONS = frozenset({"not", "no", "never", "nothing", "none", "neither", "nor", "without", "cannot",
+_NEGATIONS = frozenset({"not", "no", "never", "nothing", "none", "neither", "nor", "without", "cannot", "nobody",
+                        "nowhere",
                         "isn't", "aren't", "wasn't", "weren't", "don't", "doesn't", "didn't", "won't",
                         "wouldn't", "shouldn't", "can't", "couldn't", "mustn't", "hasn't", "haven't"})
 
@@ -53,6 +54,8 @@ class MisconceptionOptions:
         topic_share: A stem is a topic word when this share of the claim's wordings contain it.
         min_topic_words: Topic stems a unit must contain (fewer if the topic has fewer).
         min_unit_words: Content words a unit needs to state a claim at all ("target leakage" does not).
+        context_words: Words just before a unit that count for its topic: speech names a thing once
+            and goes on with "they" ("we hash the IDs ... once they're hashed the data is anonymous").
     """
 
     min_similarity: float = 0.65
@@ -61,6 +64,7 @@ class MisconceptionOptions:
     min_topic_words: int = 2
     min_unit_words: int = 5
     min_wording: float = 0.55
+    context_words: int = 20
 
 
 @dataclass(frozen=True)
@@ -135,13 +139,33 @@ def _claim_subject(misconception: Misconception, share: float) -> frozenset[str]
     return frozenset({t.stem for t in tokenize(head) if is_content(t)} & _topic(misconception, share))
 
 
-def _wording(stems: set[str], wordings: Sequence[str], subject: frozenset[str]) -> float:
+@lru_cache(maxsize=4096)
+def _right_stems(kp: KeyPoint, strong_answer: str) -> frozenset[str]:
+    """Content stems of what a right answer says: the statement, the phrasings, the strong answer.
+
+    The correction is left out on purpose: it names the wrong idea in order to refute it
+    ("overfitting is a generalisation gap, not skew").
+    """
+    return frozenset(t.stem for text in (kp.statement, *kp.phrasings, strong_answer)
+                     for t in tokenize(text) if is_content(t))
+
+
+@lru_cache(maxsize=16384)
+def _content_stems(text: str) -> frozenset[str]:
+    return frozenset(t.stem for t in tokenize(text) if is_content(t))
+
+
+def _wording(stems: set[str], wordings: Sequence[str], subject: frozenset[str],
+             right: frozenset[str]) -> float:
     """Best share of a wording's content words that the unit also says, counting only wordings
-    whose wrong part (a word beyond the subject) the unit says too."""
+    whose wrong part the unit says too: a word beyond the subject that no right answer uses
+    ("harmless", "overfits", "free"). Without it a right answer that describes the mistake as a
+    mistake ("leakage is when you fit the scaler on the whole dataset") would read as making it."""
     best = 0.0
     for w in wordings:
-        said = {t.stem for t in tokenize(w) if is_content(t)}
-        if said and (said - subject) & stems:
+        said = _content_stems(w)
+        wrong_part = said - subject - right
+        if said and wrong_part & stems:
             best = max(best, len(said & stems) / len(said))
     return best
 
@@ -159,17 +183,29 @@ def _segments(text: str, span: Span) -> list[list[Token]]:
 _PUNCT = re.compile(r"[,.;:!?—–()]")
 
 
-def _subject_negated(text: str, span: Span, topic: frozenset[str]) -> bool:
-    """Polarity of what the span says about the claim's topic: the piece (between commas)
-    that names most of the topic decides.
+def _negated_about(text: str, span: Span, topic: frozenset[str], wording: str) -> bool:
+    """Polarity of what the span says where it says what ``wording`` says: the piece (between
+    commas) sharing most of the wording's words beyond the topic decides, the one naming most of
+    the topic on a tie.
 
-    "A shadow deployment is free, it doesn't cost anything" is positive about shadow
-    deployments (the negation belongs to a restatement); "shadow can't tell you whether
-    people click more" is negative, whatever the later pieces say.
+    "A shadow deployment is free, it doesn't cost anything" is positive where it matches "shadow
+    is free" and negative where it matches "shadow doesn't cost any extra compute" — both the
+    claim; "I'd tag the image with the commit, never just latest" is negative where it matches
+    "tagging latest is fine" — the rebuttal.
     """
     pieces = _segments(text, span)
-    piece = max(pieces, key=lambda seg: len({t.stem for t in seg} & topic))
-    return _negated([t.text for t in piece])
+    beyond = _content_stems(wording) - topic
+
+    def about(seg: list[Token]) -> int:
+        return len({t.stem for t in seg} & topic)
+
+    piece = max(pieces, key=lambda seg: (len({t.stem for t in seg} & beyond), about(seg)))
+    if _negated([t.text for t in piece]):
+        return True
+    # A piece that goes on without naming the topic ("..., like whether people click more") takes
+    # the polarity of the piece that does ("shadow can't tell you about user-facing effects").
+    subject_piece = max(pieces, key=about)
+    return about(piece) == 0 and about(subject_piece) > 0 and _negated([t.text for t in subject_piece])
 
 
 def find_misconceptions(question: Question, text: str, units: Sequence[Span], unit_texts: Sequence[str],
@@ -177,10 +213,13 @@ def find_misconceptions(question: Question, text: str, units: Sequence[Span], un
                         ) -> list[MisconceptionHit]:
     """Every key point's strongest misconception hit in the answer (at most one per key point)."""
     candidates: list[tuple[int, KeyPoint, Misconception]] = []
+    all_tokens = tokenize(text)
     for u, span in enumerate(units):
         if sum(1 for t in span.tokens if is_content(t)) < options.min_unit_words:
             continue
-        stems = {t.stem for t in span.tokens}
+        before = [t for t in all_tokens if t.end <= span.start][-options.context_words:] \
+            if options.context_words else []
+        stems = {t.stem for t in (*before, *span.tokens)}
         for kp in question.key_points:
             for mc in kp.misconceptions:
                 topic = _topic(mc, options.topic_share)
@@ -207,10 +246,10 @@ def find_misconceptions(question: Question, text: str, units: Sequence[Span], un
     for u, kp, mc in candidates:
         v = unit_vec[u]
         topic = _topic(mc, options.topic_share)
-        negated = _subject_negated(text, units[u], topic)
         # Only wordings said with the same polarity count: a claim can be said both ways
         # ("shadow is free" / "shadow doesn't cost anything"), its rebuttal only one way.
-        wordings = [t for t in (mc.claim, *mc.says) if _wording_negated(t) == negated]
+        wordings = [t for t in (mc.claim, *mc.says)
+                    if _wording_negated(t) == _negated_about(text, units[u], topic, t)]
         if not wordings:
             continue
         wrong = max(float(v @ vecs[target_index[t]]) for t in wordings)
@@ -219,10 +258,12 @@ def find_misconceptions(question: Question, text: str, units: Sequence[Span], un
         if wrong < options.min_similarity or margin < options.min_margin:
             continue
         wording = _wording({t.stem for t in units[u].tokens if is_content(t)}, wordings,
-                           _claim_subject(mc, options.topic_share))
+                           _claim_subject(mc, options.topic_share), _right_stems(kp, question.strong_answer))
         if wording < options.min_wording:
             continue
         hit = MisconceptionHit(kp.id, mc, u, round(wrong, 4), round(margin, 4), round(wording, 4))
-        if kp.id not in best or margin > best[kp.id].margin:
+        # The stretch that says most of the claim in its own words is the one to quote; meaning
+        # decides between equals.
+        if kp.id not in best or (wording, margin) > (best[kp.id].wording, best[kp.id].margin):
             best[kp.id] = hit
     return list(best.values())

@@ -38,6 +38,27 @@ def _written_like_a_name(word: str) -> bool:
                            or "-" in core.strip("-") or any(c.isdigit() for c in core))
 
 
+GENERIC_BUZZWORDS: tuple[str, ...] = (
+    "ecosystem", "end to end", "end-to-end", "holistic", "robust", "robustness", "seamless", "seamlessly",
+    "scalable", "scalability", "best practice", "best practices", "leverage", "leveraging", "governance",
+    "observability", "paradigm", "mature", "maturity", "modern", "enterprise", "enterprise-grade",
+    "production-grade", "fundamental", "key", "strategy", "strategies", "framework", "frameworks",
+    "stack", "solution", "solutions", "unified", "streamlined", "cutting-edge", "state-of-the-art",
+    "world-class", "synergy", "alignment", "journey", "pillar", "pillars", "capability", "capabilities",
+    "comprehensive", "reliability", "efficiency", "agility", "innovation", "transformation", "visibility",
+    "operationalise", "operationalize", "operationalising", "operationalizing", "convergence", "lifecycle",
+    "workflow", "workflows", "tooling", "platform", "platforms", "architecture", "architectural",
+    "industry standard", "out of the box", "single pane of glass", "first-class", "at scale", "trustworthy",
+    "responsible", "democratise", "democratize", "accelerate", "empower", "optimise", "optimize", "optimised",
+    "optimized", "orchestration", "automation", "automated", "consistency", "parity", "lineage",
+    "reproducibility", "traceability", "compliance", "resilience", "resilient", "performant",
+)
+"""Words that sound like expertise in any answer and explain nothing by themselves. They count
+as vocabulary, not explanation, when the scorer weighs how much of a stretch is names
+(``content.py``); unlike a question's names they are never masked, so an explanation that
+uses one keeps its meaning."""
+
+
 def is_short_phrase(phrase: str) -> bool:
     """One to three words with no little word among them: how rubric jargon is written."""
     words = phrase.split()

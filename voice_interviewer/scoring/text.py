@@ -72,6 +72,9 @@ _SUFFIXES = (
 )
 
 
+_ACRONYM_PLURAL = re.compile(r"^[A-Z]{2,}s$")
+
+
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A small suffix-stripping stemmer: consistent, not linguistically perfect.
@@ -80,6 +83,8 @@ def stem(word: str) -> str:
     "monitored" and "monitors" meet at "monitor"; that is all matching needs.
     Cached: a grade stems the same rubric and answer words many times.
     """
+    if _ACRONYM_PLURAL.match(word):  # "IDs", "GPUs", "LLMs" meet "ID", "GPU", "LLM"
+        return word[:-1].lower()
     w = word.lower().replace("’", "'")
     if w.endswith("'s"):
         w = w[:-2]
