@@ -78,3 +78,11 @@ def test_bad_settings_give_a_clear_error(tmp_path):
     assert proc.returncode == 2
     assert "no round 'nonsense'" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_rejected_value_is_named_by_the_flag_that_was_typed(tmp_path):
+    proc, _ = _practice(tmp_path, "", "--timer", "5")
+    assert proc.returncode == 2
+    assert "--timer must be 10..1800 seconds, got 5" in proc.stderr and "timer_s" not in proc.stderr
+    proc, _ = _practice(tmp_path, "", "--follow-ups", "9")
+    assert proc.returncode == 2 and "--follow-ups must be 0..5, got 9" in proc.stderr
