@@ -16,7 +16,7 @@ from statistics import mean
 from typing import Any
 
 from .errors import ConfigError
-from .report import ended_early_text
+from .report import GRADER_LABELS, INTERVIEWER_LABELS, ended_early_text
 from .scoring.delivery import answer_pace
 from .scoring.feedback import VERDICT_LABELS, derive_verdict
 from .transcript import Transcript, Word
@@ -76,11 +76,12 @@ def round_scores(doc: dict[str, Any]) -> list[dict[str, Any]]:
     Every planned round is listed, reached or not, so a session that ended early shows what it left out.
     """
     rounds: dict[str, dict[str, Any]] = {}
+    shown = {q["id"] for q in reached(doc)}
     for q in doc["questions"]:
         r = rounds.setdefault(q["round"], {"round": q["round"], "title": round_title(doc, q["round"]),
                                            "questions": 0, "reached": 0, "scores": []})
         r["questions"] += 1
-        r["reached"] += bool(q.get("asked"))
+        r["reached"] += q["id"] in shown
         if q.get("feedback"):
             r["scores"].append(float(q["feedback"]["overall"]))
     return [{"round": r["round"], "title": r["title"], "questions": r["questions"], "reached": r["reached"],
@@ -89,8 +90,16 @@ def round_scores(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def not_reached(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    """The planned questions the session never asked."""
-    return [q for q in doc["questions"] if not q.get("asked")]
+    """The planned questions the session ended before: never asked, or (as the session's own report
+    counts them) asked but ended before any answer, so every report of a session lists the same ones."""
+    ended_on = {q["id"] for q in (doc.get("report") or {}).get("not_reached", ())}
+    return [q for q in doc["questions"] if not q.get("asked") or q["id"] in ended_on]
+
+
+def reached(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The questions the report shows with their transcript: the planned ones minus :func:`not_reached`."""
+    missing = {q["id"] for q in not_reached(doc)}
+    return [q for q in doc["questions"] if q["id"] not in missing]
 
 
 def ended_early(doc: dict[str, Any]) -> str | None:
@@ -100,10 +109,6 @@ def ended_early(doc: dict[str, Any]) -> str | None:
     report = doc.get("report") or {}
     reason = report.get("end_reason") or {"interrupted": "interrupted", "failed": "error"}.get(doc["status"])
     return ended_early_text(doc["status"], reason, len(not_reached(doc)))
-
-
-INTERVIEWER_LABELS = {"rubric": "offline rubric", "llm": "language model"}
-GRADER_LABELS = {"offline": "offline scorer", "llm": "language model"}
 
 
 def who_ran(doc: dict[str, Any]) -> tuple[str, str]:
@@ -178,7 +183,7 @@ def to_markdown(doc: dict[str, Any]) -> str:
     lines += [f"- {_md(r['title'])}: {format_score(r['average'])} ({r['answered']} of {r['questions']} graded"
               f"{', not reached' if not r['reached'] else ''})" for r in round_scores(doc)]
     trends = progress(doc)
-    for n, q in enumerate([q for q in doc["questions"] if q.get("asked")], 1):
+    for n, q in enumerate(reached(doc), 1):
         fb = q.get("feedback")
         lines += ["", f"## Question {n}: {_md(q['text'])}", "", f"Score: {format_score(fb['overall'] if fb else None)}"]
         if q["id"] in trends:
@@ -263,7 +268,7 @@ def answer_label(turn_id: str) -> str:
 
 
 def _charts(doc: dict[str, Any]) -> str:
-    asked = [q for q in doc["questions"] if q.get("asked")]
+    asked = reached(doc)
     scores = bar_chart("Score per question (0–100)", [f"Q{n}" for n in range(1, len(asked) + 1)],
                        [float(q["feedback"]["overall"]) if q.get("feedback") else None for q in asked],
                        "points", top=100.0) if asked else ""
@@ -312,7 +317,7 @@ def to_html(doc: dict[str, Any]) -> str:
                    f"<td>{r['answered']} of {r['questions']}{' (not reached)' if not r['reached'] else ''}</td></tr>"
                    for r in round_scores(doc))
     trends = progress(doc)
-    asked = [q for q in doc["questions"] if q.get("asked")]
+    asked = reached(doc)
     questions = "\n".join(_question_html(n, q, doc, trends.get(q["id"])) for n, q in enumerate(asked, 1))
     tips = (doc.get("report") or {}).get("top_tips") or []
     tips_html = ("<h2>Top tips</h2><ul>" + "".join(f"<li>{escape(t)}</li>" for t in tips) + "</ul>") if tips else ""

@@ -72,8 +72,14 @@ class SessionReport:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The fields, plus the sentences every client shows the same way (who ran it, how it ended)."""
+        return {**asdict(self), "ended_early": ended_early_text(self.status, self.end_reason, len(self.not_reached)),
+                "ran": {"interviewer": INTERVIEWER_LABELS.get(self.interviewer, self.interviewer),
+                        "grader": GRADER_LABELS.get(self.grader, self.grader)}}
 
+
+INTERVIEWER_LABELS = {"rubric": "offline rubric", "llm": "language model"}
+GRADER_LABELS = {"offline": "offline scorer", "llm": "language model"}
 
 # Why a session ended before its last question, in words a candidate reads in the report. The keys
 # are the channels' end reasons of the answer that stopped the session, plus "error" (the session

@@ -177,6 +177,7 @@ class InterviewServer:
 
     def banks_index(self) -> dict[str, Any]:
         """Roles, rounds and question counts for the picker, plus the voice engines usable here."""
+        from .llm.config import llm_availability
         from .speech.tts import available_engines
 
         roles = []
@@ -190,6 +191,7 @@ class InterviewServer:
                           "rounds": [{"id": r.id, "title": r.title, "questions": len(bank.in_round(r.id))}
                                      for r in bank.rounds]})
         return {"roles": roles, "voice_engines": available_engines(), "interviewers": list(proto.INTERVIEWERS),
+                "llm": llm_availability(),
                 "limits": {"timer_s": list(proto.TIMER_RANGE_S), "questions": list(proto.QUESTIONS_RANGE),
                            "follow_ups": list(proto.FOLLOW_UPS_RANGE),
                            "sample_rate_hz": [self.options.min_sample_rate_hz, self.options.max_sample_rate_hz],

@@ -94,7 +94,7 @@ def test_report_says_the_session_ended_early_and_what_was_not_reached(tmp_path):
                              "feature-store", "--question-id", "mlops-vs-devops", "--follow-ups", "0")
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout[proc.stdout.index("Session report"):]
-    assert "Interviewer: rubric · grader: offline" in out
+    assert "Interviewer: offline rubric · grader: offline scorer" in out
     assert "The session ended early: you ended the interview; 2 question(s) not reached." in out
     assert "[not reached] What is MLOps, and how does it differ from traditional DevOps? (ML & coding " \
            "fundamentals)" in out

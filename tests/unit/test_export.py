@@ -250,24 +250,27 @@ def test_markdown_shows_titles_as_written(stopped_doc: dict) -> None:
     md = export.to_markdown(stopped_doc)
     assert "- ML & coding fundamentals: 90 (1 of 1 graded)" in md and "&amp;" not in md
     # The unanswered round by its title, never its id.
-    assert "- Deployment & serving: — (0 of 2 graded)" in md and "deployment" not in md
+    assert "- Deployment & serving: — (0 of 2 graded, not reached)" in md and "deployment" not in md
 
 
 def test_reports_say_the_session_ended_early_and_list_what_was_not_reached(stopped_doc: dict) -> None:
-    said = "The session ended early: you ended the interview; 1 question(s) not reached."
+    # The second question was asked but the session ended before an answer: not reached, as the live report says.
+    said = "The session ended early: you ended the interview; 2 question(s) not reached."
     md = export.to_markdown(stopped_doc)
     assert f"**{said}**" in md
-    assert md.rstrip().endswith("## Not reached\n\n- How do you roll back? (Deployment & serving)")
+    assert md.rstrip().endswith("## Not reached\n\n- How do you roll out a model? (Deployment & serving)\n"
+                                "- How do you roll back? (Deployment & serving)")
+    assert "## Question 2" not in md
     parser = Collect()
     parser.feed(export.to_html(stopped_doc))
     text = " ".join(parser.text)
     assert said in text and "Not reached" in text and "How do you roll back?" in text
     assert "Deployment & serving" in text and "deployment" not in text.replace("Deployment", "")
     data = json.loads(export.to_json(stopped_doc))
-    assert data["ended_early"] == said and data["not_reached"] == ["rollback"]
+    assert data["ended_early"] == said and data["not_reached"] == ["rollout", "rollback"]
     assert data["ran"] == {"interviewer": "offline rubric", "grader": "offline scorer"}
     assert [(r["title"], r["questions"], r["reached"], r["answered"]) for r in data["rounds"]] == [
-        ("ML & coding fundamentals", 1, 1, 1), ("Deployment & serving", 2, 1, 0)]
+        ("ML & coding fundamentals", 1, 1, 1), ("Deployment & serving", 2, 0, 0)]
 
 
 def test_html_charts_scores_per_question_with_readable_labels(stopped_doc: dict) -> None:
@@ -275,7 +278,8 @@ def test_html_charts_scores_per_question_with_readable_labels(stopped_doc: dict)
     charts = html[html.index('<div class="charts">'):]
     assert charts.startswith('<div class="charts"><svg') and 'aria-label="Score per question (0–100)"' in charts
     score_chart = charts[:charts.index("</svg>")]
-    assert ">90</text>" in score_chart and ">Q1</text>" in score_chart and ">Q2</text>" in score_chart
-    assert ">—</text>" in score_chart  # asked, not graded: a dash, not a zero bar
+    assert ">90</text>" in score_chart and ">Q1</text>" in score_chart and ">Q2</text>" not in score_chart
+    skipped = export.bar_chart("Score per question (0–100)", ["Q1", "Q2"], [90.0, None], "points", top=100.0)
+    assert skipped.count("<rect") == 1 and ">—</text>" in skipped  # not graded: a dash, not a zero bar
     assert "svg text{font:14px" in html
     assert export.answer_label("q2f1") == "Q2 f1"

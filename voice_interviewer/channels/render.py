@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from ..bank import Question
-from ..report import SessionReport, ended_early_text
+from ..report import SessionReport
 from ..scoring.feedback import VERDICT_LABELS, Feedback
 
 VERDICT_MARKS = {"covered": "✓", "partial": "~", "missed": "✗", "incorrect": "!"}
@@ -47,9 +47,11 @@ def render_reveal(question: Question) -> str:
 
 
 def render_report(report: SessionReport) -> str:
+    data = report.to_dict()
+    ran = data["ran"]
     lines = [f"Session report — {report.role_title}: overall {report.overall if report.overall is not None else '—'}",
-             f"  Interviewer: {report.interviewer} · grader: {report.grader}"]
-    if early := ended_early_text(report.status, report.end_reason, len(report.not_reached)):
+             f"  Interviewer: {ran['interviewer']} · grader: {ran['grader']}"]
+    if early := data["ended_early"]:
         lines.append(_wrap(early, "  "))
     for r in report.rounds:
         avg = f"{r.average_score:.0f}" if r.average_score is not None else "—"
