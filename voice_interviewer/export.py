@@ -280,7 +280,8 @@ def _charts(doc: dict[str, Any]) -> str:
     return ('<div class="charts">' + scores
             + bar_chart("Words per minute, per answer", labels, [s["words_per_minute"] for s in stats], "wpm")
             + bar_chart("Filler words, per answer", labels, [float(s["fillers"]) for s in stats], "fillers")
-            + '</div><p class="meta">Q2 f1 is the answer to the first follow-up of question 2.</p>')
+            + "</div>" + ('<p class="meta">Q2 f1 is the answer to the first follow-up of question 2.</p>'
+                          if any(" f" in label for label in labels) else ""))
 
 
 def _question_html(n: int, q: dict[str, Any], doc: dict[str, Any], trend: dict[str, Any] | None) -> str:
