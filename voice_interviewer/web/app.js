@@ -7,6 +7,9 @@
   const params = new URLSearchParams(location.search);
   const token = params.get('token');
   const withToken = (path) => (token ? `${path}?token=${encodeURIComponent(token)}` : path);
+  // index.html?role=ROLE&questions=ID,ID,… (the sessions page's "practise my weakest questions")
+  // starts a session of exactly those questions.
+  const chosen = (params.get('questions') || '').split(',').map((q) => q.trim()).filter(Boolean);
 
   const ui = {
     setup: $('setup'), form: $('setup-form'), role: $('role'), rounds: $('round-list'), questions: $('questions'),
@@ -73,7 +76,9 @@
       ui.voice.append(opt);
     }
     showInterviewers(st.banks.llm);
+    if (chosen.length && params.get('role')) ui.role.value = params.get('role');
     showRounds();
+    showChosen();
   }
 
   // The language model is offered only when the server has an endpoint; otherwise the choice is
@@ -88,6 +93,15 @@
     if (ui.interviewer.value === 'llm') ui.interviewer.value = 'rubric';
     why.textContent = `Language model unavailable: ${llm.reason}.`;
     why.hidden = false;
+  }
+
+  function showChosen() {
+    const box = $('chosen');
+    box.hidden = !chosen.length;
+    if (!chosen.length) return;
+    $('chosen-text').textContent = `This session asks the ${chosen.length} question(s) you chose on the sessions page.`;
+    ui.questions.value = String(chosen.length);
+    for (const node of [ui.questions, ...ui.rounds.querySelectorAll('input')]) node.disabled = true;
   }
 
   function showRounds() {
@@ -394,6 +408,7 @@
       interviewer: ui.interviewer.value, voice_engine: ui.voice.value || null,
       follow_ups: Number(ui.followUps.value), order: 'by-round',
     };
+    if (chosen.length) msg.question_ids = chosen;
     Object.assign(st, { session: null, ended: false, playEnd: 0, wanted: msg });
     ui.captions.replaceChildren();
     ui.feedbackList.replaceChildren();
@@ -432,6 +447,9 @@
   ui.stop.addEventListener('click', () => { send('stop'); setState('Ending the interview…', 'thinking'); });
   ui.again.addEventListener('click', backToSetup);
   document.addEventListener('keydown', onKey);
+  for (const link of document.querySelectorAll('#sessions-link, #report-sessions, #chosen a')) {
+    link.href = withToken(link.getAttribute('href'));
+  }
   requestAnimationFrame(tick);
   loadBanks();
 })();
