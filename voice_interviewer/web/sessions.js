@@ -55,7 +55,7 @@
   // -- score over time: one line chart per question, 0–100 so charts compare -------------------
 
   function scoreChart(q) {
-    const w = 320, h = 150, left = 34, right = 12, top = 12, bottom = 28;
+    const w = 320, h = 150, left = 40, right = 14, top = 16, bottom = 28;
     const pts = q.attempts;
     const x = (i) => left + (pts.length === 1 ? (w - left - right) / 2 : i * (w - left - right) / (pts.length - 1));
     const y = (s) => top + (100 - s) * (h - top - bottom) / 100;
@@ -73,8 +73,9 @@
       const dot = svg("circle", { cx: x(i), cy: y(p.score), r: 5, fill: "#2f6f62", class: "point" });
       dot.append(svg("title", {}, `${when(p.started_at)}: ${score(p.score)}`));
       chart.append(dot, svg("text", { x: x(i), y: y(p.score) - 9, "text-anchor": "middle" }, score(p.score)));
-      if (i === 0 || i === pts.length - 1) {
-        chart.append(svg("text", { x: x(i), y: h - 8, "text-anchor": "middle" }, day(p.started_at)));
+      if (i === 0 || i === pts.length - 1) {  // the first and last dates, kept inside the chart
+        const anchor = pts.length === 1 ? "middle" : (i === 0 ? "start" : "end");
+        chart.append(svg("text", { x: x(i), y: h - 8, "text-anchor": anchor }, day(p.started_at)));
       }
     });
     const trend = q.change === null ? "first attempt"
