@@ -68,7 +68,7 @@ class SessionReport:
     grader: str = "offline"
     status: str = "completed"  # completed, stopped or failed
     end_reason: str | None = None  # why a stopped or failed session ended (see ENDED_BECAUSE)
-    not_reached: tuple[dict[str, Any], ...] = ()  # planned questions never asked: id, round, round_title, text
+    not_reached: tuple[dict[str, Any], ...] = ()  # planned, ended before an answer: id, round, round_title, text
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -112,8 +112,9 @@ def build_report(session_id: str, bank: Bank, results: list[QuestionResult],
                  status: str = "completed", end_reason: str | None = None) -> SessionReport:
     """Aggregate graded questions into the end-of-session report.
 
-    ``planned`` is every question the session meant to ask: those never asked are listed as
-    not reached and count in their round, so a session that ended early says so.
+    ``planned`` is every question the session meant to ask: those the session ended before
+    answering (never asked, or asked and then stopped) are listed as not reached and count in
+    their round, so a session that ended early says so.
     """
     graded = [r.feedback for r in results if r.feedback is not None]
     asked = {r.question.id for r in results}
