@@ -9,12 +9,14 @@ every text that came from the candidate or a model is escaped.
 from __future__ import annotations
 
 import json
+import re
 import time
 from html import escape
 from statistics import mean
 from typing import Any
 
 from .errors import ConfigError
+from .report import GRADER_LABELS, INTERVIEWER_LABELS, ended_early_text
 from .scoring.delivery import answer_pace
 from .scoring.feedback import VERDICT_LABELS, derive_verdict
 from .transcript import Transcript, Word
@@ -59,17 +61,69 @@ def verdict_mark(k: dict[str, Any]) -> tuple[str, str]:
     return verdict, VERDICT_LABELS[verdict]
 
 
-def round_scores(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    """Average score per round over the graded questions (titles from the report when there is one)."""
-    titles = {r["round_id"]: r["title"] for r in (doc.get("report") or {}).get("rounds", [])}
-    rounds: dict[str, list[float]] = {}
+def round_title(doc: dict[str, Any], round_id: str) -> str:
+    """A round's title: stored with its questions, else from the report, else (old sessions) its id."""
     for q in doc["questions"]:
-        if q.get("asked"):
-            rounds.setdefault(q["round"], [])
-            if q.get("feedback"):
-                rounds[q["round"]].append(float(q["feedback"]["overall"]))
-    return [{"round": rid, "title": titles.get(rid, rid), "answered": len(s),
-             "average": round(mean(s), 1) if s else None} for rid, s in rounds.items()]
+        if q["round"] == round_id and q.get("round_title"):
+            return str(q["round_title"])
+    titles = {r["round_id"]: r["title"] for r in (doc.get("report") or {}).get("rounds", [])}
+    return titles.get(round_id, round_id)
+
+
+def round_scores(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per round of the plan: questions planned, reached and graded, and the average score of those graded.
+
+    Every planned round is listed, reached or not, so a session that ended early shows what it left out.
+    """
+    rounds: dict[str, dict[str, Any]] = {}
+    shown = {q["id"] for q in reached(doc)}
+    for q in doc["questions"]:
+        r = rounds.setdefault(q["round"], {"round": q["round"], "title": round_title(doc, q["round"]),
+                                           "questions": 0, "reached": 0, "scores": []})
+        r["questions"] += 1
+        r["reached"] += q["id"] in shown
+        if q.get("feedback"):
+            r["scores"].append(float(q["feedback"]["overall"]))
+    return [{"round": r["round"], "title": r["title"], "questions": r["questions"], "reached": r["reached"],
+             "answered": len(r["scores"]), "average": round(mean(r["scores"]), 1) if r["scores"] else None}
+            for r in rounds.values()]
+
+
+def not_reached(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The planned questions the session ended before: never asked, or (as the session's own report
+    counts them) asked but ended before any answer, so every report of a session lists the same ones."""
+    ended_on = {q["id"] for q in (doc.get("report") or {}).get("not_reached", ())}
+    return [q for q in doc["questions"] if not q.get("asked") or q["id"] in ended_on]
+
+
+def reached(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The questions the report shows with their transcript: the planned ones minus :func:`not_reached`."""
+    missing = {q["id"] for q in not_reached(doc)}
+    return [q for q in doc["questions"] if q["id"] not in missing]
+
+
+def ended_early(doc: dict[str, Any]) -> str | None:
+    """The sentence saying the session ended before its last question, and why when that is known."""
+    if doc["status"] == "running":
+        return None
+    report = doc.get("report") or {}
+    reason = report.get("end_reason") or {"interrupted": "interrupted", "failed": "error"}.get(doc["status"])
+    return ended_early_text(doc["status"], reason, len(not_reached(doc)))
+
+
+def who_ran(doc: dict[str, Any]) -> tuple[str, str]:
+    """(interviewer, grader) in words. The grader is read from the grades themselves: the language model
+    falls back to the offline scorer answer by answer, and the report should say when it did."""
+    interviewer = INTERVIEWER_LABELS.get(doc["interviewer"], doc["interviewer"])
+    used = [q["feedback"].get("grader", "offline") for q in doc["questions"] if q.get("feedback")]
+    if not used:
+        name = (doc.get("report") or {}).get("grader")
+        return interviewer, GRADER_LABELS.get(name, name) if name else "— (nothing was graded)"
+    counts = {g: used.count(g) for g in dict.fromkeys(used)}
+    if len(counts) == 1:
+        return interviewer, GRADER_LABELS.get(used[0], used[0])
+    return interviewer, ", ".join(f"{GRADER_LABELS.get(g, g)} ({n} answer{'s' if n > 1 else ''})"
+                                  for g, n in counts.items())
 
 
 def overall(doc: dict[str, Any]) -> float | None:
@@ -97,7 +151,10 @@ def format_trend(p: dict[str, Any]) -> str:
 
 def to_json(doc: dict[str, Any]) -> str:
     """The session document plus the derived figures, for other tools."""
+    interviewer, grader = who_ran(doc)
     data = {**doc, "overall": overall(doc), "rounds": round_scores(doc), "progress": progress(doc),
+            "ran": {"interviewer": interviewer, "grader": grader}, "ended_early": ended_early(doc),
+            "not_reached": [q["id"] for q in not_reached(doc)],
             "delivery_by_answer": {i["turn_id"]: answer_delivery(i) for i in doc["timeline"]
                                    if i["speaker"] == "candidate"}}
     return json.dumps(data, indent=2, ensure_ascii=False)
@@ -105,19 +162,28 @@ def to_json(doc: dict[str, Any]) -> str:
 
 # -- Markdown -------------------------------------------------------------------------------------
 
+# Characters that would start raw HTML or an entity in a Markdown viewer. Escaped with a backslash
+# (CommonMark), never as HTML entities: an entity shows as "&amp;" wherever the Markdown is read as text.
+_MD_SPECIAL = re.compile(r"<|&(?=#?\w+;)")
+
+
 def _md(text: Any) -> str:
-    """Candidate text in Markdown: HTML-escaped (viewers render raw HTML) and on one line."""
-    return escape(str(text or ""), quote=False).replace("\n", " ").strip()
+    """Any text in Markdown: on one line, and shown as written (no tag or entity of it is interpreted)."""
+    return _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), str(text or "")).replace("\n", " ").strip()
 
 
 def to_markdown(doc: dict[str, Any]) -> str:
     lines = [f"# Interview report: {_md(doc['role_title'] or doc['role'])}", "",
              f"- Session: `{doc['id']}`", f"- Started: {format_when(doc['started_at'])}",
-             f"- Status: {doc['status']}", f"- Interviewer: {_md(doc['interviewer'])}",
-             f"- Overall score: {format_score(overall(doc))}", "", "## Scores by round", ""]
-    lines += [f"- {_md(r['title'])}: {format_score(r['average'])} ({r['answered']} graded)" for r in round_scores(doc)]
+             f"- Status: {doc['status']}", f"- Interviewer: {_md(who_ran(doc)[0])}",
+             f"- Grader: {_md(who_ran(doc)[1])}", f"- Overall score: {format_score(overall(doc))}"]
+    if (early := ended_early(doc)) is not None:
+        lines += ["", f"**{_md(early)}**"]
+    lines += ["", "## Scores by round", ""]
+    lines += [f"- {_md(r['title'])}: {format_score(r['average'])} ({r['answered']} of {r['questions']} graded"
+              f"{', not reached' if not r['reached'] else ''})" for r in round_scores(doc)]
     trends = progress(doc)
-    for n, q in enumerate([q for q in doc["questions"] if q.get("asked")], 1):
+    for n, q in enumerate(reached(doc), 1):
         fb = q.get("feedback")
         lines += ["", f"## Question {n}: {_md(q['text'])}", "", f"Score: {format_score(fb['overall'] if fb else None)}"]
         if q["id"] in trends:
@@ -140,6 +206,9 @@ def to_markdown(doc: dict[str, Any]) -> str:
             if fb.get("tips"):
                 lines += ["", "### Tips", ""] + [f"- {_md(t)}" for t in fb["tips"]]
         lines += ["", "### What a strong answer covers", "", _md(q.get("strong_answer"))]
+    if missing := not_reached(doc):
+        lines += ["", "## Not reached", ""]
+        lines += [f"- {_md(q['text'])} ({_md(round_title(doc, q['round']))})" for q in missing]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -153,46 +222,66 @@ table{border-collapse:collapse;margin:.5rem 0}td,th{padding:.25rem .7rem;border-
 text-align:left}.ok,.v-covered{color:#17803d}.miss,.v-missed{color:#b42318}.v-partial{color:#b54708}.v-incorrect{color:#b42318;font-weight:700}.q{background:#f7f9fb;border-radius:8px;
 padding:.8rem 1rem;margin:1rem 0}.turn{margin:.3rem 0}.who{font-weight:600;margin-right:.4rem}
 .strong{background:#eef6ff;border-left:4px solid #3b82f6;padding:.5rem .8rem}.trend{color:#5a6675}
-.charts{display:flex;gap:2rem;flex-wrap:wrap}svg text{font:11px system-ui,sans-serif;fill:#1d2430}
+.charts{display:flex;gap:2rem;flex-wrap:wrap}svg text{font:14px system-ui,sans-serif;fill:#1d2430}
+svg .chart-title{font-weight:600;font-size:15px}.early{background:#fff4e5;border-left:4px solid #b54708;
+padding:.5rem .8rem}
 """
 
 
-def bar_chart(title: str, labels: list[str], values: list[float | None], unit: str) -> str:
-    """A small inline SVG bar chart (no scripts, no external assets)."""
-    width, height, pad = 320, 170, 28
+def bar_chart(title: str, labels: list[str], values: list[float | None], unit: str,
+              top: float | None = None) -> str:
+    """An inline SVG bar chart (no scripts, no external assets), wide enough for every label.
+
+    ``top`` fixes the scale (100 for scores) so charts of different sessions compare; a missing
+    value is drawn as a dash ("not graded"), not as a zero.
+    """
+    step = 64.0
+    pad, height = 36, 220
+    width = int(max(360, 2 * pad + step * len(values)))
     known = [v for v in values if v is not None]
-    top = max(known) if known else 1.0
+    top = top or (max(known) if known else 1.0)
     top = top if top > 0 else 1.0
-    step = (width - 2 * pad) / max(1, len(values))
+    base = height - pad
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
              f'aria-label="{escape(title)}"><title>{escape(title)}</title>',
-             f'<text x="{pad}" y="14">{escape(title)}</text>',
-             f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="#9aa5b1"/>']
+             f'<text class="chart-title" x="{pad}" y="18">{escape(title)}</text>',
+             f'<line x1="{pad}" y1="{base}" x2="{width - pad}" y2="{base}" stroke="#9aa5b1"/>']
     for i, (label, value) in enumerate(zip(labels, values)):
         x = pad + i * step + step * 0.15
         bar_w = step * 0.7
+        mid = x + bar_w / 2
         if value is not None:
-            h = (height - 2 * pad - 10) * (value / top)
-            parts.append(f'<rect x="{x:.1f}" y="{height - pad - h:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
+            h = (height - 2 * pad - 22) * (min(value, top) / top)
+            parts.append(f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
                          f'fill="#3b82f6"><title>{escape(label)}: {value:g} {escape(unit)}</title></rect>')
-            parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{height - pad - h - 3:.1f}" '
-                         f'text-anchor="middle">{value:.0f}</text>')
-        parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{height - pad + 14}" text-anchor="middle">'
-                     f'{escape(label)}</text>')
+            parts.append(f'<text x="{mid:.1f}" y="{base - h - 5:.1f}" text-anchor="middle">{value:.0f}</text>')
+        else:
+            parts.append(f'<text x="{mid:.1f}" y="{base - 5}" text-anchor="middle">—</text>')
+        parts.append(f'<text x="{mid:.1f}" y="{base + 20}" text-anchor="middle">{escape(label)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
 
-def _delivery_charts(doc: dict[str, Any]) -> str:
+def answer_label(turn_id: str) -> str:
+    """A bar label short enough to sit under a bar: q2 → "Q2", q2f1 → "Q2 f1" (its first follow-up answer)."""
+    return turn_id.upper().replace("F", " f")
+
+
+def _charts(doc: dict[str, Any]) -> str:
+    asked = reached(doc)
+    scores = bar_chart("Score per question (0–100)", [f"Q{n}" for n in range(1, len(asked) + 1)],
+                       [float(q["feedback"]["overall"]) if q.get("feedback") else None for q in asked],
+                       "points", top=100.0) if asked else ""
     answers = [i for i in doc["timeline"] if i["speaker"] == "candidate" and (i.get("text") or "").strip()]
     if not answers:
-        return "<p>No spoken answers to chart.</p>"
+        return f'<div class="charts">{scores}</div><p>No spoken answers to chart.</p>'
     stats = [answer_delivery(i) for i in answers]
-    labels = [i["turn_id"] for i in answers]
-    return ('<div class="charts">'
+    labels = [answer_label(i["turn_id"]) for i in answers]
+    return ('<div class="charts">' + scores
             + bar_chart("Words per minute, per answer", labels, [s["words_per_minute"] for s in stats], "wpm")
             + bar_chart("Filler words, per answer", labels, [float(s["fillers"]) for s in stats], "fillers")
-            + "</div>")
+            + "</div>" + ('<p class="meta">Q2 f1 is the answer to the first follow-up of question 2.</p>'
+                          if any(" f" in label for label in labels) else ""))
 
 
 def _question_html(n: int, q: dict[str, Any], doc: dict[str, Any], trend: dict[str, Any] | None) -> str:
@@ -226,25 +315,34 @@ def _question_html(n: int, q: dict[str, Any], doc: dict[str, Any], trend: dict[s
 def to_html(doc: dict[str, Any]) -> str:
     title = escape(doc["role_title"] or doc["role"])
     rows = "".join(f"<tr><td>{escape(r['title'])}</td><td>{format_score(r['average'])}</td>"
-                   f"<td>{r['answered']}</td></tr>"
+                   f"<td>{r['answered']} of {r['questions']}{' (not reached)' if not r['reached'] else ''}</td></tr>"
                    for r in round_scores(doc))
     trends = progress(doc)
-    asked = [q for q in doc["questions"] if q.get("asked")]
+    asked = reached(doc)
     questions = "\n".join(_question_html(n, q, doc, trends.get(q["id"])) for n, q in enumerate(asked, 1))
     tips = (doc.get("report") or {}).get("top_tips") or []
     tips_html = ("<h2>Top tips</h2><ul>" + "".join(f"<li>{escape(t)}</li>" for t in tips) + "</ul>") if tips else ""
+    early = ended_early(doc)
+    early_html = f'<p class="early">{escape(early)}</p>' if early else ""
+    missing = not_reached(doc)
+    missing_html = ("<h2>Not reached</h2><ul>" + "".join(
+        f"<li>{escape(q['text'])} <span class=\"meta\">({escape(round_title(doc, q['round']))})</span></li>"
+        for q in missing) + "</ul>") if missing else ""
+    interviewer, grader = who_ran(doc)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Interview report: {title}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}</style></head>
 <body><h1>Interview report: {title}</h1>
 <p class="meta">Session {escape(doc['id'])} · {format_when(doc['started_at'])} · {escape(doc['status'])} ·
-interviewer: {escape(doc['interviewer'])}</p>
+interviewer: {escape(interviewer)} · grader: {escape(grader)}</p>
 <p class="score">Overall score: {format_score(overall(doc))}</p>
+{early_html}
 <h2>Scores by round</h2><table><tr><th>Round</th><th>Average</th><th>Graded</th></tr>{rows}</table>
-<h2>Delivery</h2>{_delivery_charts(doc)}
+<h2>Scores and delivery</h2>{_charts(doc)}
 {tips_html}
 <h2>Questions and transcript</h2>
 {questions}
+{missing_html}
 </body></html>
 """
 

@@ -17,9 +17,13 @@ from .plan import ORDERS, InterviewSettings
 from .scoring.base import Grader
 
 if TYPE_CHECKING:
+    from .bank import Bank
     from .store import SessionStore
 
 INTERVIEWERS = ("rubric", "llm")
+# How the command line spells each setting, so a rejected value is reported by the flag the user typed.
+CLI_NAMES = {"rounds": "--rounds", "questions": "--questions", "order": "--order", "timer_s": "--timer",
+             "max_follow_ups": "--follow-ups", "question_ids": "--question-id"}
 
 
 def add_store_args(p: argparse.ArgumentParser) -> None:
@@ -65,8 +69,18 @@ def settings_from_args(args: argparse.Namespace) -> InterviewSettings:
         max_follow_ups=args.follow_ups, question_ids=tuple(args.question_id), seed=args.seed,
         interviewer=args.interviewer,
     )
-    settings.validate()
+    settings.validate(CLI_NAMES)
     return settings
+
+
+def settings_for_bank(args: argparse.Namespace) -> tuple[InterviewSettings, "Bank"]:
+    """Settings from flags and the bank they name, both checked before anything slow is loaded."""
+    from .bank import load_role
+
+    settings = settings_from_args(args)
+    bank = load_role(settings.role)
+    settings.check_bank(bank, CLI_NAMES)
+    return settings, bank
 
 
 def make_grader(kind: str = "rubric") -> Grader:

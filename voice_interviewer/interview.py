@@ -46,12 +46,14 @@ class Interview:
         self.session_id = self.session_id or uuid.uuid4().hex[:12]
         self.questions: list[Question] = plan_questions(self.bank, self.settings)
         self.results: list[QuestionResult] = []
+        self.end_reason: str | None = None  # the end reason of the answer that stopped the session
 
     def session_info(self) -> SessionInfo:
         return SessionInfo(
             session_id=self.session_id, role=self.bank.role, role_title=self.bank.title,
             questions=tuple(self.questions), interviewer=self.policy.name,
-            resume_token=self.resume_token,
+            resume_token=self.resume_token, grader=self.grader.name,
+            round_titles={r.id: r.title for r in self.bank.rounds},
             settings={"rounds": list(self.settings.rounds), "questions": len(self.questions),
                       "order": self.settings.order, "timer_s": self.settings.timer_s,
                       "max_follow_ups": self.settings.max_follow_ups},
@@ -72,7 +74,9 @@ class Interview:
                     break
             status = "stopped" if stopped else "completed"
         finally:
-            report = build_report(self.session_id, self.bank, self.results, self.policy.name) \
+            report = build_report(self.session_id, self.bank, self.results, self.policy.name,
+                                  grader=self.grader.name, planned=self.questions, status=status,
+                                  end_reason=self.end_reason or ("error" if status == "failed" else None)) \
                 if self.results else None
             # Off the event loop: it turns the session's raw audio into WAV files and writes the
             # database, and the report is sent only once the session is on record.
@@ -99,8 +103,10 @@ class Interview:
         turn_id = f"q{index + 1}"
         await self._say(question.text, UtteranceKind.QUESTION, question, turn_id)
         reply = await self._listen(question, turn_id, follow_up=False)
-        if reply.action is ReplyAction.STOPPED and not reply.transcript.text.strip():
-            return True
+        if reply.action is ReplyAction.STOPPED:
+            self.end_reason = reply.end_reason
+            if not reply.transcript.text.strip():
+                return True
         if reply.action is ReplyAction.SKIPPED or (
                 reply.action is ReplyAction.REVEALED and not reply.transcript.text.strip()):
             # Nothing was said: there is nothing to grade, and a zero would distort the report.
@@ -140,6 +146,7 @@ class Interview:
         if revealed:
             await self.channel.reveal(question)
         if last.action is ReplyAction.STOPPED:
+            self.end_reason = last.end_reason
             return True
         if next_q is not None:
             ctx = TurnContext(question, tuple(answers), feedback.key_points, tuple(probed), 0, next_q)

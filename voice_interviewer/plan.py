@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .bank import Bank, Question
@@ -38,15 +39,38 @@ class InterviewSettings:
     interviewer: str = "rubric"
     extra: dict = field(default_factory=dict)
 
-    def validate(self) -> None:
+    def validate(self, names: Mapping[str, str] | None = None) -> None:
+        """Check the ranges; ``names`` maps a field to how the caller spells it (``timer_s`` → ``--timer``),
+        so the message names what the user typed rather than this class's attribute."""
+        def name(attr: str) -> str:
+            return (names or {}).get(attr, attr)
+
         if self.order not in ORDERS:
-            raise ConfigError(f"order {self.order!r} is not one of {', '.join(ORDERS)}")
+            raise ConfigError(f"{name('order')} {self.order!r} is not one of {', '.join(ORDERS)}")
         if not (1 <= self.questions <= 100):
-            raise ConfigError(f"questions must be 1..100, got {self.questions}")
+            raise ConfigError(f"{name('questions')} must be 1..100, got {self.questions}")
         if self.timer_s is not None and not (10 <= self.timer_s <= 1800):
-            raise ConfigError(f"timer_s must be 10..1800 seconds, got {self.timer_s:g}")
+            raise ConfigError(f"{name('timer_s')} must be 10..1800 seconds, got {self.timer_s:g}")
         if not (0 <= self.max_follow_ups <= 5):
-            raise ConfigError(f"max_follow_ups must be 0..5, got {self.max_follow_ups}")
+            raise ConfigError(f"{name('max_follow_ups')} must be 0..5, got {self.max_follow_ups}")
+
+    def check_bank(self, bank: Bank, names: Mapping[str, str] | None = None) -> None:
+        """Check the rounds and question ids against the bank.
+
+        Cheap and separate from planning, so an entry point can reject a typo before it
+        loads any model (spoken practice takes seconds to start).
+        """
+        names = names or {}
+        for rid in self.rounds:
+            try:
+                bank.round(rid)
+            except ConfigError as exc:
+                raise ConfigError(f"{names.get('rounds', 'rounds')} {rid}: {exc}") from None
+        for qid in self.question_ids:
+            try:
+                bank.question(qid)
+            except ConfigError as exc:
+                raise ConfigError(f"{names.get('question_ids', 'question_ids')} {qid}: {exc}") from None
 
 
 def plan_questions(bank: Bank, settings: InterviewSettings) -> list[Question]:
@@ -57,11 +81,10 @@ def plan_questions(bank: Bank, settings: InterviewSettings) -> list[Question]:
     are drawn at random so repeated sessions vary.
     """
     settings.validate()
+    settings.check_bank(bank)  # raises with the list of valid rounds
     if settings.question_ids:
         return [bank.question(qid) for qid in settings.question_ids]
     rounds = list(settings.rounds) or [r.id for r in bank.rounds]
-    for rid in rounds:
-        bank.round(rid)  # raises with the list of valid rounds
     rng = random.Random(settings.seed)
     pools: list[list[Question]] = []
     for rid in rounds:

@@ -30,6 +30,7 @@ TIMER_RANGE_S = (10.0, 1800.0)
 QUESTIONS_RANGE = (1, 100)
 FOLLOW_UPS_RANGE = (0, 5)
 _ROLE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+_QUESTION_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 
 # Stable error codes (docs/protocol.md lists when each is sent).
 BAD_JSON = "bad_json"
@@ -42,6 +43,7 @@ BAD_FRAME = "bad_frame"
 FRAME_TOO_LARGE = "frame_too_large"
 BAD_SAMPLE_RATE = "bad_sample_rate"
 UNKNOWN_SESSION = "unknown_session"
+NOT_FOUND = "not_found"
 SERVER_BUSY = "server_busy"
 SESSION_TOO_LONG = "session_too_long"
 AUDIO_RATE_EXCEEDED = "audio_rate_exceeded"
@@ -72,6 +74,7 @@ class Start:
     voice_engine: str | None = None
     order: str = "by-round"
     follow_ups: int = 1
+    question_ids: tuple[str, ...] = ()  # ask exactly these questions of the role (rounds/questions ignored)
 
 
 @dataclass(frozen=True)
@@ -89,9 +92,18 @@ class ResumeSession:
     resume_token: str
 
 
+@dataclass(frozen=True)
+class DeleteSession:
+    """Delete a stored session (its rows and audio). A websocket message, not an HTTP DELETE: the
+    server's HTTP side answers GET only, and the websocket's origin check keeps other sites out."""
+
+    type: ClassVar[str] = "delete_session"
+    id: str
+
+
 COMMANDS = ("end_answer", "skip", "reveal", "pause", "resume", "stop")
-CLIENT_TYPES = ("start", *COMMANDS, "resume_session")
-ClientMessage = Start | Command | ResumeSession
+CLIENT_TYPES = ("start", *COMMANDS, "resume_session", "delete_session")
+ClientMessage = Start | Command | ResumeSession | DeleteSession
 
 
 def _field_error(type_: str, name: str, value: Any, allowed: str) -> ProtocolError:
@@ -133,6 +145,13 @@ def _parse_start(d: dict) -> Start:
         rounds = [r for r in rounds.split(",") if r.strip()]
     if not isinstance(rounds, list) or not all(isinstance(r, str) and r.strip() for r in rounds):
         raise _field_error("start", "rounds", rounds, "a list of round ids (empty for all rounds)")
+    question_ids = d.get("question_ids", [])
+    if isinstance(question_ids, str):
+        question_ids = [q.strip() for q in question_ids.split(",") if q.strip()]
+    if not isinstance(question_ids, list) or len(question_ids) > QUESTIONS_RANGE[1] \
+            or not all(isinstance(q, str) and _QUESTION_ID.match(q) for q in question_ids):
+        raise _field_error("start", "question_ids", question_ids,
+                           f"a list of up to {QUESTIONS_RANGE[1]} question ids of the role (empty: choose by rounds)")
     timer = d.get("timer_s")
     if timer is not None:
         lo, hi = TIMER_RANGE_S
@@ -150,6 +169,7 @@ def _parse_start(d: dict) -> Start:
         voice_engine=_choice(d, "start", "voice_engine", VOICE_ENGINES, None),
         order=_choice(d, "start", "order", ORDERS, "by-round"),
         follow_ups=_int(d, "start", "follow_ups", *FOLLOW_UPS_RANGE, default=1),
+        question_ids=tuple(dict.fromkeys(question_ids)),
     )
 
 
@@ -177,6 +197,11 @@ def parse_client_message(text: str | bytes) -> ClientMessage:
             raise _field_error("resume_session", "resume_token", token,
                                "the resume_token string from the session message")
         return ResumeSession(token)
+    if kind == "delete_session":
+        sid = d.get("id")
+        if not isinstance(sid, str) or not 1 <= len(sid) <= 64:  # its form is the store's to check
+            raise _field_error("delete_session", "id", sid, "a session id from GET /api/sessions")
+        return DeleteSession(sid)
     raise ProtocolError(UNKNOWN_TYPE, f"unknown message type {kind[:40]!r}; expected one of "
                                       f"{', '.join(CLIENT_TYPES)}")
 
@@ -310,10 +335,18 @@ class ErrorMsg:
     message: str
 
 
+@dataclass(frozen=True)
+class DeletedMsg:
+    """A stored session was deleted (the answer to ``delete_session``)."""
+
+    type: ClassVar[str] = "deleted"
+    id: str
+
+
 ServerMessage = (SessionMsg | QuestionMsg | SayMsg | ListeningMsg | PartialMsg | FinalMsg | FeedbackMsg
-                 | RevealMsg | StateMsg | ReportMsg | ErrorMsg)
+                 | RevealMsg | StateMsg | ReportMsg | ErrorMsg | DeletedMsg)
 _SERVER_CLASSES = {c.type: c for c in (SessionMsg, QuestionMsg, SayMsg, ListeningMsg, PartialMsg, FinalMsg,
-                                       RevealMsg, ErrorMsg)}
+                                       RevealMsg, ErrorMsg, DeletedMsg)}
 STATE_TYPES = ("thinking",)
 
 

@@ -34,6 +34,8 @@ class QuestionResult:
 
 @dataclass(frozen=True)
 class RoundSummary:
+    """One round of the session; ``questions`` counts every question planned in it, reached or not."""
+
     round_id: str
     title: str
     questions: int
@@ -63,10 +65,42 @@ class SessionReport:
     delivery: dict[str, Any]
     top_tips: tuple[str, ...]
     interviewer: str = "rubric"
+    grader: str = "offline"
+    status: str = "completed"  # completed, stopped or failed
+    end_reason: str | None = None  # why a stopped or failed session ended (see ENDED_BECAUSE)
+    not_reached: tuple[dict[str, Any], ...] = ()  # planned, ended before an answer: id, round, round_title, text
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The fields, plus the sentences every client shows the same way (who ran it, how it ended)."""
+        return {**asdict(self), "ended_early": ended_early_text(self.status, self.end_reason, len(self.not_reached)),
+                "ran": {"interviewer": INTERVIEWER_LABELS.get(self.interviewer, self.interviewer),
+                        "grader": GRADER_LABELS.get(self.grader, self.grader)}}
+
+
+INTERVIEWER_LABELS = {"rubric": "offline rubric", "llm": "language model"}
+GRADER_LABELS = {"offline": "offline scorer", "llm": "language model"}
+
+# Why a session ended before its last question, in words a candidate reads in the report. The keys
+# are the channels' end reasons of the answer that stopped the session, plus "error" (the session
+# failed) and "interrupted" (the recording process died; set by the store's recovery).
+ENDED_BECAUSE = {
+    "stop": "you ended the interview",
+    "quit": "you ended the interview",
+    "disconnected": "the connection was lost and not resumed in time",
+    "session_limit": "the session reached its time limit",
+    "error": "an error stopped the session",
+    "interrupted": "the program recording it stopped (a crash or a shutdown)",
+}
+
+
+def ended_early_text(status: str, end_reason: str | None, not_reached: int) -> str | None:
+    """The report's sentence for a session that did not run to its last question, or None if it did."""
+    if status == "completed" and not not_reached:
+        return None
+    why = ENDED_BECAUSE.get(end_reason or "")
+    rest = f"; {not_reached} question(s) not reached" if not_reached else ""
+    return f"The session ended early{f': {why}' if why else ''}{rest}."
 
 
 def _avg(values: list[float]) -> float | None:
@@ -74,16 +108,26 @@ def _avg(values: list[float]) -> float | None:
 
 
 def build_report(session_id: str, bank: Bank, results: list[QuestionResult],
-                 interviewer: str = "rubric") -> SessionReport:
-    """Aggregate graded questions into the end-of-session report."""
+                 interviewer: str = "rubric", *, grader: str = "offline", planned: list[Question] | None = None,
+                 status: str = "completed", end_reason: str | None = None) -> SessionReport:
+    """Aggregate graded questions into the end-of-session report.
+
+    ``planned`` is every question the session meant to ask: those the session ended before
+    answering (never asked, or asked and then stopped) are listed as not reached and count in
+    their round, so a session that ended early says so.
+    """
     graded = [r.feedback for r in results if r.feedback is not None]
+    asked = {r.question.id for r in results}
+    not_reached = [q for q in planned or () if q.id not in asked]
+    titles = {r.id: r.title for r in bank.rounds}
     rounds = []
     for rnd in bank.rounds:
         in_round = [r for r in results if r.question.round == rnd.id]
-        if not in_round:
+        unreached = sum(q.round == rnd.id for q in not_reached)
+        if not in_round and not unreached:
             continue
         scores = [r.feedback.overall for r in in_round if r.feedback]
-        rounds.append(RoundSummary(rnd.id, rnd.title, len(in_round), len(scores), _avg(scores)))
+        rounds.append(RoundSummary(rnd.id, rnd.title, len(in_round) + unreached, len(scores), _avg(scores)))
 
     questions = []
     key_points = []
@@ -126,5 +170,8 @@ def build_report(session_id: str, bank: Bank, results: list[QuestionResult],
         session_id=session_id, role=bank.role, role_title=bank.title,
         overall=_avg([f.overall for f in graded]), rounds=tuple(rounds),
         questions=tuple(questions), key_points=tuple(key_points), delivery=delivery,
-        top_tips=tuple(tips[:5]), interviewer=interviewer,
+        top_tips=tuple(tips[:5]), interviewer=interviewer, grader=grader, status=status,
+        end_reason=end_reason if status != "completed" else None,
+        not_reached=tuple({"id": q.id, "round": q.round, "round_title": titles.get(q.round, q.round),
+                           "text": q.text} for q in not_reached),
     )

@@ -164,7 +164,7 @@ class InterviewServer:
         if path == "/api/banks":
             index = await asyncio.to_thread(self.banks_index)
             return response(HTTPStatus.OK, json.dumps(index).encode(), "application/json")
-        if path.startswith("/api/sessions") and self.store is not None:
+        if path.startswith(("/api/sessions", "/api/progress")) and self.store is not None:
             from .web_api import handle_api
 
             api = await asyncio.to_thread(handle_api, "GET", path, parse_qs(urlsplit(request.path).query),
@@ -177,6 +177,7 @@ class InterviewServer:
 
     def banks_index(self) -> dict[str, Any]:
         """Roles, rounds and question counts for the picker, plus the voice engines usable here."""
+        from .llm.config import llm_availability
         from .speech.tts import available_engines
 
         roles = []
@@ -190,6 +191,7 @@ class InterviewServer:
                           "rounds": [{"id": r.id, "title": r.title, "questions": len(bank.in_round(r.id))}
                                      for r in bank.rounds]})
         return {"roles": roles, "voice_engines": available_engines(), "interviewers": list(proto.INTERVIEWERS),
+                "llm": llm_availability(),
                 "limits": {"timer_s": list(proto.TIMER_RANGE_S), "questions": list(proto.QUESTIONS_RANGE),
                            "follow_ups": list(proto.FOLLOW_UPS_RANGE),
                            "sample_rate_hz": [self.options.min_sample_rate_hz, self.options.max_sample_rate_hz],
@@ -217,6 +219,9 @@ class InterviewServer:
                     elif isinstance(msg, proto.ResumeSession):
                         self._no_session_yet(live, "resume_session")
                         live = await self._resume(msg.resume_token, link)
+                    elif isinstance(msg, proto.DeleteSession):
+                        self._no_session_yet(live, "delete_session")
+                        await link.send(proto.encode_server(await self._delete(msg.id)))
                     elif live is None:
                         raise ProtocolError(proto.WRONG_STATE, f"{msg.type!r} arrived before a session exists; "
                                                                f"send 'start' (or 'resume_session') first")
@@ -237,6 +242,21 @@ class InterviewServer:
                                                    f"{live.interview.session_id}; send 'stop' and open a new "
                                                    f"connection for another session")
 
+    async def _delete(self, session_id: str) -> proto.DeletedMsg:
+        """Delete a stored session for the sessions page (never one that is running)."""
+        from .errors import SessionNotFoundError, StoreError
+
+        if self.store is None:
+            raise ProtocolError(proto.WRONG_STATE, "this server does not record sessions (--no-record), so there "
+                                                   "is nothing to delete")
+        try:
+            await asyncio.to_thread(self.store.delete, session_id)
+        except SessionNotFoundError as exc:
+            raise ProtocolError(proto.NOT_FOUND, f"delete_session: {exc}") from None
+        except StoreError as exc:
+            raise ProtocolError(proto.WRONG_STATE, f"delete_session: {exc}") from None
+        return proto.DeletedMsg(session_id)
+
     async def _start(self, msg: proto.Start, link: Link) -> LiveSession:
         o = self.options
         if not o.min_sample_rate_hz <= msg.sample_rate <= o.max_sample_rate_hz:
@@ -248,7 +268,7 @@ class InterviewServer:
             bank = self.bank(msg.role)
             settings = InterviewSettings(role=msg.role, rounds=msg.rounds, questions=msg.questions,
                                          order=msg.order, timer_s=msg.timer_s, max_follow_ups=msg.follow_ups,
-                                         interviewer=msg.interviewer)
+                                         interviewer=msg.interviewer, question_ids=msg.question_ids)
             from .plan import plan_questions
 
             plan_questions(bank, settings)  # raises with the valid rounds

@@ -10,6 +10,8 @@ worker thread, never on the event loop. Routes::
     GET /api/sessions/<id>                      one session: questions, feedback, timeline, history
     GET /api/sessions/<id>/audio/<name>.wav     a candidate turn (q1, q1f1) or interviewer utterance (u001)
     GET /api/sessions/<id>/report.html|json|md  the exported report
+    GET /api/progress[?role=ROLE]               scores per question over time, key points most often missed,
+                                                the weakest questions (see :mod:`voice_interviewer.progress`)
 
 Every id and name is validated by :mod:`voice_interviewer.store.paths` before use.
 """
@@ -29,6 +31,7 @@ API_PREFIX = "/api/"
 _ROUTE = re.compile(r"/api/sessions(?:/(?P<sid>[^/]+)(?:/(?P<rest>.+))?)?/?")
 _AUDIO = re.compile(r"audio/(?P<name>[^/]+)\.wav")
 _REPORT = re.compile(r"report\.(?P<fmt>html|json|md)")
+_ROLE_ID = re.compile(r"[a-z0-9-]{1,64}")
 CONTENT_TYPES = {"html": "text/html; charset=utf-8", "json": "application/json",
                  "md": "text/markdown; charset=utf-8"}
 
@@ -61,9 +64,16 @@ def handle_api(method: str, path: str, query: dict[str, Any], store: SessionStor
     path = path.split("?", 1)[0]
     if method not in ("GET", "HEAD"):
         return _error(405, "method_not_allowed", f"{method} is not allowed: the sessions API is read-only (GET)")
+    if path.rstrip("/") == "/api/progress":
+        try:
+            return _json(200, store.progress(_role(query)))
+        except ValueError as exc:
+            return _error(400, "bad_request", str(exc))
+        except StoreError as exc:
+            return _error(500, "store_error", str(exc))
     match = _ROUTE.fullmatch(path)
     if not match:
-        return _error(404, "not_found", f"no API route {path!r}; routes start with /api/sessions")
+        return _error(404, "not_found", f"no API route {path!r}; routes start with /api/sessions or /api/progress")
     try:
         sid, rest = match["sid"], match["rest"]
         if sid is None:
@@ -87,6 +97,17 @@ def handle_api(method: str, path: str, query: dict[str, Any], store: SessionStor
         return _error(400, "bad_request", str(exc))
     except StoreError as exc:
         return _error(500, "store_error", str(exc))
+
+
+def _role(query: dict[str, Any]) -> str | None:
+    raw = query.get("role")
+    if isinstance(raw, list):
+        raw = raw[0] if raw else None
+    if raw in (None, ""):
+        return None
+    if not _ROLE_ID.fullmatch(str(raw)):
+        raise ValueError(f"role must be a role id such as 'mlops-engineer', got {str(raw)[:40]!r}")
+    return str(raw)
 
 
 def _limit(query: dict[str, Any]) -> int | None:

@@ -104,6 +104,15 @@ def test_unknown_input_device_is_a_clear_error(pulse):
     assert "--input-device 999: no device has that index" in msg and "default" in msg
 
 
+def test_unknown_round_is_rejected_before_anything_loads(pulse):
+    proc = practice(pulse.env, "--rounds", "nonsense", "--no-record")
+    out, _ = proc.communicate(timeout=30 * UNIT_S)
+    msg = out.decode()
+    assert proc.returncode == 2, msg
+    assert "--rounds nonsense: no round 'nonsense'" in msg and "fundamentals" in msg
+    assert "Loading the voice" not in msg  # rejected before the recogniser and the voice load
+
+
 def _devices_without_sound_server() -> int:
     """How many devices PortAudio sees when the sound server is unreachable (0 on machines without
     sound hardware, such as CI; real hardware cannot be hidden from ALSA for the test)."""

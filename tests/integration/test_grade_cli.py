@@ -71,3 +71,17 @@ def test_grade_rejects_an_unknown_bank_question(tmp_path: Path) -> None:
     assert proc.returncode == 1
     row = json.loads(proc.stdout.splitlines()[0])
     assert "line 1" in row["error"] and "question_id" in row["error"] and "no-such-question" in row["error"]
+
+
+def test_grade_places_a_json_error_on_its_own_line_and_column(tmp_path: Path) -> None:
+    truncated = '{"question": "Why?", "answer": "x"'  # the closing brace is missing: the error is at its end
+    trailing = '{"question": "Why?", "answer": "x",}'  # column 36 is the stray closing brace
+    src = tmp_path / "in.jsonl"
+    src.write_text(f"{truncated}\n{trailing}\n", encoding="utf-8")
+    proc = _run(str(src))
+    assert proc.returncode == 1
+    first, second = (json.loads(x)["error"] for x in proc.stdout.splitlines())
+    assert first == (f"line 1: not valid JSON (Expecting ',' delimiter at column {len(truncated) + 1}, "
+                     "the end of the line)")
+    assert second == f"line 2: not valid JSON (Expecting property name enclosed in double quotes at column " \
+                     f"{trailing.index('}') + 1})"

@@ -87,6 +87,10 @@ def test_skip_reveal_and_stop(bank, grader):
     assert channel.said("feedback") == []
     assert len(channel.said("question")) == 3
     assert channel.events[-1][0] == "close"
+    # The report says the session ended early, why, and what it left out; and which interviewer and grader ran.
+    assert (report.status, report.end_reason) == ("stopped", "stop")
+    assert [(q["id"], q["round_title"]) for q in report.not_reached] == [("ml-lifecycle", "ML & coding fundamentals")]
+    assert (report.interviewer, report.grader) == ("rubric", "offline")
 
 
 def test_report_aggregates_rounds_key_points_delivery_and_tips(bank, grader):

@@ -193,3 +193,46 @@ def test_playback_page_replays_both_voices_with_words_in_sync(served, tmp_path: 
         browser.close()
     for shot in ("playback-playing.png", "playback-ended.png"):
         shutil.copy(tmp_path / shot, SCREENS / shot)
+
+
+def test_an_answer_ended_by_stop_is_marked_cut_short(tmp_path: Path, speech_dir: Path) -> None:
+    """The candidate pressed End interview mid-answer: playback says so instead of "Your answer"."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.integration.test_server_protocol import ServerThread
+    from voice_interviewer.server import ServerOptions
+
+    store = SessionStore(tmp_path / "data")
+    q = BANK.questions[0]
+    rec = store.recorder()
+    rec.session_started(SessionInfo("abcdef0123456780", BANK.role, BANK.title, (q,)))
+    rec.utterance(Utterance(q.text, UtteranceKind.QUESTION, q.id, "q1"))
+    rec.interviewer_audio("q1", *speak(q.text, tmp_path))
+    stem = speech_dir / "pocketsphinx_librivox" / SCRIPT[0][2]
+    with wave.open(str(stem.with_suffix(".wav")), "rb") as w:
+        pcm, rate = w.readframes(w.getnframes()), w.getframerate()
+    rec.candidate_audio("q1", pcm, rate)
+    text = stem.with_suffix(".txt").read_text().strip()
+    rec.answer(q, "q1", Reply(ReplyAction.STOPPED, Transcript(text, duration_s=len(pcm) / 2 / rate), "stop"))
+    rec.session_finished(None, "stopped")
+    server = ServerThread(ServerOptions(port=0, voice_engine="pyttsx3"), store=store)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True)
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.goto(f"http://127.0.0.1:{server.port}/playback.html?session=abcdef0123456780")
+            turn = page.locator('.turn[data-name="q1"]')
+            expect(turn.locator(".cut-short")).to_have_text("(cut short: you ended the interview)",
+                                                            timeout=10_000 * UNIT_S)
+            page.select_option("#speed", "2")
+            page.click("#play")
+            expect(turn).to_have_class("turn candidate current", timeout=30_000 * UNIT_S)
+            expect(page.locator("#now-playing")).to_have_text("Your answer — cut short: you ended the interview")
+            page.screenshot(path=str(tmp_path / "playback-cut-short.png"))
+            page.click("#stop")
+            browser.close()
+    finally:
+        server.stop()
+        store.close()
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(tmp_path / "playback-cut-short.png", SCREENS / "playback-cut-short.png")

@@ -112,6 +112,7 @@ def test_list_and_show(stored: Stored) -> None:
     show = stored.cli("show", "1111bbbb1111bbbb")
     assert show.returncode == 0, show.stderr
     assert "overall score: 67" in show.stdout
+    assert "interviewer: offline rubric, grader: offline scorer" in show.stdout
     assert "progress: 33 → 67 (improved, +33 since last time)" in show.stdout
     assert "You: he was not an ill disposed young man" in show.stdout
     by_env = stored.cli("list", store_flag=False)  # the same store named by VOICE_INTERVIEWER_STORE

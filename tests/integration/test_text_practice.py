@@ -78,3 +78,25 @@ def test_bad_settings_give_a_clear_error(tmp_path):
     assert proc.returncode == 2
     assert "no round 'nonsense'" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_rejected_value_is_named_by_the_flag_that_was_typed(tmp_path):
+    proc, _ = _practice(tmp_path, "", "--timer", "5")
+    assert proc.returncode == 2
+    assert "--timer must be 10..1800 seconds, got 5" in proc.stderr and "timer_s" not in proc.stderr
+    proc, _ = _practice(tmp_path, "", "--follow-ups", "9")
+    assert proc.returncode == 2 and "--follow-ups must be 0..5, got 9" in proc.stderr
+
+
+def test_report_says_the_session_ended_early_and_what_was_not_reached(tmp_path):
+    stdin = f"{DRIFT_ANSWER}\n\nstop\n"
+    proc, report = _practice(tmp_path, stdin, "--question-id", "model-and-data-drift", "--question-id",
+                             "feature-store", "--question-id", "mlops-vs-devops", "--follow-ups", "0")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout[proc.stdout.index("Session report"):]
+    assert "Interviewer: offline rubric · grader: offline scorer" in out
+    assert "The session ended early: you ended the interview; 2 question(s) not reached." in out
+    assert "[not reached] What is MLOps, and how does it differ from traditional DevOps? (ML & coding " \
+           "fundamentals)" in out
+    assert [q["id"] for q in report["not_reached"]] == ["feature-store", "mlops-vs-devops"]
+    assert (report["status"], report["end_reason"], report["grader"]) == ("stopped", "stop", "offline")

@@ -262,6 +262,16 @@ def test_transcribe_cli_text_and_json(speech_clips, repo_root, tmp_path) -> None
         assert err.returncode != 0 and fragment in err.stderr and "Traceback" not in err.stderr, err.stderr
 
 
+def test_transcribe_cli_says_a_directory_is_not_a_file(repo_root, tmp_path) -> None:
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    err = subprocess.run([sys.executable, "-m", "voice_interviewer", "transcribe", str(folder)], cwd=repo_root,
+                         capture_output=True, text=True, timeout=60 * UNIT_S)
+    assert err.returncode != 0 and "Traceback" not in err.stderr, err.stderr
+    assert f"{folder}: is a directory; transcribe expects audio files, for example {folder}/*.wav" in err.stderr
+    assert "not found" not in err.stderr
+
+
 def test_streaming_vad_equals_batch_silero_on_real_speech(audio_of) -> None:
     from faster_whisper.vad import get_vad_model
 

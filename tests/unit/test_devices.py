@@ -135,6 +135,28 @@ def test_status_line_fits_the_width_and_keeps_the_newest_words():
     assert format_clock(0.2) == "0:01" and format_clock(-3) == "0:00"
 
 
+def test_long_lines_fold_at_words_on_a_terminal(monkeypatch):
+    import io
+
+    from voice_interviewer.channels.terminal_ui import Screen
+
+    monkeypatch.setenv("COLUMNS", "41")
+    out = io.StringIO()
+    said = ("You said: a feature store keeps the training and serving features consistent, "
+            "so offline and online values never drift apart")
+    Screen(out, is_tty=True).line(said + "\n  - Name the registry https://example.invalid/a-very-long-path-kept-whole")
+    lines = out.getvalue().rstrip("\n").split("\n")
+    assert all(len(x) <= 40 for x in lines if "https" not in x), lines
+    # Folding only moved spaces: every word is whole, in order, and continuations hang under their line.
+    assert " ".join(" ".join(lines).split()) == " ".join(said.split()) + \
+        " - Name the registry https://example.invalid/a-very-long-path-kept-whole"
+    assert lines[1].startswith("  ") and not lines[1].startswith("   ")
+    assert lines[-1].strip() == "https://example.invalid/a-very-long-path-kept-whole"
+    piped = io.StringIO()
+    Screen(piped, is_tty=False).line(said)  # a log or a pipe keeps the line whole
+    assert piped.getvalue() == said + "\n"
+
+
 def test_missing_portaudio_library_is_a_clear_error(monkeypatch):
     """sounddevice raises OSError at import when libportaudio is absent; that cannot be arranged
     in a process that already loaded it, so the import itself is made to fail that way."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -116,7 +117,8 @@ def test_html_is_self_contained_escaped_and_complete(store: SessionStore) -> Non
     text = " ".join(parser.text)
     assert "Export <Role>" in text and "Core round" in text
     assert "What a strong answer covers:" in text and "invalidate when a new model ships" in text
-    assert parser.tags.count("svg") == 2 and "Words per minute, per answer" in text
+    assert parser.tags.count("svg") == 3 and "Words per minute, per answer" in text
+    assert "Score per question (0–100)" in text and "interviewer: offline rubric · grader: offline scorer" in text
     assert "Progress across sessions: 50 → 75 (improved, +25 since last time)" in text
     assert "Name the <expiry> policy." in text
 
@@ -136,11 +138,13 @@ def test_json_export_parses_and_carries_the_figures(store: SessionStore) -> None
 def test_markdown_export_has_headings_and_escapes_html(store: SessionStore) -> None:
     md = export.to_markdown(store.get("eeeeeeee00000002"))
     headings = [line for line in md.splitlines() if line.startswith("#")]
-    assert headings[0] == "# Interview report: Export &lt;Role&gt;"
+    assert headings[0] == "# Interview report: Export \\<Role>"  # a backslash escape, not an HTML entity
     assert "## Scores by round" in headings
     assert "## Question 1: How would you design a cache for model predictions?" in headings
     assert {"### Transcript", "### Key points", "### What a strong answer covers"} <= set(headings)
-    assert "<script>" not in md and "&lt;script&gt;alert(1)&lt;/script&gt;" in md
+    assert "\\<script>alert(1)\\</script>" in md and "TTL & more" in md
+    assert re.search(r"(?<!\\)<", md) is None  # every "<" is escaped: no tag reaches a Markdown viewer
+    assert "- Interviewer: offline rubric" in md and "- Grader: offline scorer" in md
     assert "- **Covered**: Chooses a cache key" in md and "- **Missed**: Invalidates on model change" in md
     assert "Progress: 50 → 75 (improved, +25 since last time)" in md
 
@@ -188,3 +192,94 @@ def test_api_is_read_only_and_checks_limits(store: SessionStore) -> None:
     r = handle_api("GET", "/api/sessions", {"limit": ["1"]}, store)
     assert len(json.loads(r.body)["sessions"]) == 1
     assert store.get("eeeeeeee00000002")["status"] == "completed"
+
+
+def _question(qid: str, round_id: str, text: str) -> str:
+    return f"""
+  - id: {qid}
+    round: {round_id}
+    text: "{text}"
+    difficulty: easy
+    answer_time_s: 60
+    key_points:
+      - {{id: a, weight: 1, statement: Names the first thing, phrasings: [first]}}
+      - {{id: b, weight: 1, statement: Names the second thing, phrasings: [second]}}
+      - {{id: c, weight: 1, statement: Names the third thing, phrasings: [third]}}
+    follow_ups:
+      - {{probes: b, text: "And the second?"}}
+      - {{probes: c, text: "And the third?"}}
+    strong_answer: Names all three things, each explained."""
+
+
+TWO_ROUNDS = parse_bank("""
+role: two-rounds
+title: Two rounds
+rounds:
+  - {id: fundamentals, title: ML & coding fundamentals}
+  - {id: deployment, title: Deployment & serving}
+questions:""" + _question("cache", "fundamentals", "How would you cache predictions?")
+                        + _question("rollout", "deployment", "How do you roll out a model?")
+                        + _question("rollback", "deployment", "How do you roll back?"), "two.yaml")
+
+
+@pytest.fixture()
+def stopped_doc(tmp_path: Path) -> dict:
+    """Three planned questions over two rounds: one answered, one asked and stopped unanswered, one never asked."""
+    store = SessionStore(tmp_path)
+    cache, rollout, _ = TWO_ROUNDS.questions
+    rec = store.recorder()
+    rec.session_started(SessionInfo("eeeeeeee00000003", TWO_ROUNDS.role, TWO_ROUNDS.title, TWO_ROUNDS.questions,
+                                    round_titles={r.id: r.title for r in TWO_ROUNDS.rounds}))
+    rec.utterance(Utterance(cache.text, UtteranceKind.QUESTION, cache.id, "q1"))
+    answer = Transcript("I key on the model version", (Word("I", 0.0, 0.2),), duration_s=2.0)
+    rec.answer(cache, "q1", Reply(ReplyAction.ANSWERED, answer, "done"))
+    fb = Feedback(cache.id, 1.0, 90.0, tuple(KeyPointResult(k.id, k.statement, k.weight, True, 1.0)
+                                             for k in cache.key_points), Delivery(6), ())
+    rec.feedback(cache, fb)
+    rec.utterance(Utterance(rollout.text, UtteranceKind.QUESTION, rollout.id, "q2"))
+    rec.answer(rollout, "q2", Reply(ReplyAction.STOPPED, Transcript(""), "stop"))
+    report = build_report("eeeeeeee00000003", TWO_ROUNDS, [QuestionResult(cache, (answer,), (), fb)],
+                          planned=list(TWO_ROUNDS.questions), status="stopped", end_reason="stop")
+    rec.session_finished(report, "stopped")
+    doc = store.get("eeeeeeee00000003")
+    store.close()
+    return doc
+
+
+def test_markdown_shows_titles_as_written(stopped_doc: dict) -> None:
+    md = export.to_markdown(stopped_doc)
+    assert "- ML & coding fundamentals: 90 (1 of 1 graded)" in md and "&amp;" not in md
+    # The unanswered round by its title, never its id.
+    assert "- Deployment & serving: — (0 of 2 graded, not reached)" in md and "deployment" not in md
+
+
+def test_reports_say_the_session_ended_early_and_list_what_was_not_reached(stopped_doc: dict) -> None:
+    # The second question was asked but the session ended before an answer: not reached, as the live report says.
+    said = "The session ended early: you ended the interview; 2 question(s) not reached."
+    md = export.to_markdown(stopped_doc)
+    assert f"**{said}**" in md
+    assert md.rstrip().endswith("## Not reached\n\n- How do you roll out a model? (Deployment & serving)\n"
+                                "- How do you roll back? (Deployment & serving)")
+    assert "## Question 2" not in md
+    parser = Collect()
+    parser.feed(export.to_html(stopped_doc))
+    text = " ".join(parser.text)
+    assert said in text and "Not reached" in text and "How do you roll back?" in text
+    assert "Deployment & serving" in text and "deployment" not in text.replace("Deployment", "")
+    data = json.loads(export.to_json(stopped_doc))
+    assert data["ended_early"] == said and data["not_reached"] == ["rollout", "rollback"]
+    assert data["ran"] == {"interviewer": "offline rubric", "grader": "offline scorer"}
+    assert [(r["title"], r["questions"], r["reached"], r["answered"]) for r in data["rounds"]] == [
+        ("ML & coding fundamentals", 1, 1, 1), ("Deployment & serving", 2, 0, 0)]
+
+
+def test_html_charts_scores_per_question_with_readable_labels(stopped_doc: dict) -> None:
+    html = export.to_html(stopped_doc)
+    charts = html[html.index('<div class="charts">'):]
+    assert charts.startswith('<div class="charts"><svg') and 'aria-label="Score per question (0–100)"' in charts
+    score_chart = charts[:charts.index("</svg>")]
+    assert ">90</text>" in score_chart and ">Q1</text>" in score_chart and ">Q2</text>" not in score_chart
+    skipped = export.bar_chart("Score per question (0–100)", ["Q1", "Q2"], [90.0, None], "points", top=100.0)
+    assert skipped.count("<rect") == 1 and ">—</text>" in skipped  # not graded: a dash, not a zero bar
+    assert "svg text{font:14px" in html
+    assert export.answer_label("q2f1") == "Q2 f1"

@@ -44,6 +44,23 @@ def test_commands_round_trip(kind):
     assert p.parse_client_message(p.encode_client(p.Command(kind))) == p.Command(kind)
 
 
+def test_start_question_ids_list_or_comma_separated_once_each():
+    msg = p.parse_client_message(start(question_ids="feature-store, model-and-data-drift,feature-store"))
+    assert msg.question_ids == ("feature-store", "model-and-data-drift")
+    assert p.parse_client_message(p.encode_client(msg)) == msg
+    for bad in (["Feature Store"], [1], ["a"] * 101, {"id": "x"}):
+        with pytest.raises(ProtocolError, match=r"start\.question_ids: got .* expected a list of up to 100"):
+            p.parse_client_message(start(question_ids=bad))
+
+
+def test_delete_session_round_trip_and_bad_id():
+    msg = p.DeleteSession("0123456789abcdef")
+    assert p.parse_client_message(p.encode_client(msg)) == msg
+    for bad in (None, 7, "", "x" * 65):
+        with pytest.raises(ProtocolError, match=r"delete_session\.id: .* a session id from GET /api/sessions"):
+            p.parse_client_message(json.dumps({"type": "delete_session", "id": bad}))
+
+
 def test_resume_session_round_trip():
     msg = p.ResumeSession("a" * 32)
     assert p.parse_client_message(p.encode_client(msg)) == msg
@@ -111,6 +128,7 @@ SERVER_MESSAGES = [
     p.StateMsg("thinking"),
     p.ReportMsg({"session_id": "abc123", "overall": 61.0, "questions": []}, "stopped"),
     p.ErrorMsg(p.WRONG_STATE, "'skip' arrived while no answer is being recorded"),
+    p.DeletedMsg("0123456789abcdef"),
 ]
 
 

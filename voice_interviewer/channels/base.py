@@ -95,6 +95,11 @@ class SessionInfo:
     interviewer: str = "rubric"
     resume_token: str | None = None
     settings: dict = field(default_factory=dict)
+    round_titles: dict[str, str] = field(default_factory=dict)  # round id → title, for display and the store
+    grader: str = "offline"
+
+    def round_title(self, round_id: str) -> str:
+        return self.round_titles.get(round_id, round_id)
 
     def texts_to_prepare(self) -> list[str]:
         """Every fixed sentence the interviewer may say, in the order it is likely needed."""

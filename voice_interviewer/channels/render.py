@@ -47,13 +47,19 @@ def render_reveal(question: Question) -> str:
 
 
 def render_report(report: SessionReport) -> str:
-    lines = [f"Session report — {report.role_title}: overall {report.overall if report.overall is not None else '—'}"]
+    data = report.to_dict()
+    ran = data["ran"]
+    lines = [f"Session report — {report.role_title}: overall {report.overall if report.overall is not None else '—'}",
+             f"  Interviewer: {ran['interviewer']} · grader: {ran['grader']}"]
+    if early := data["ended_early"]:
+        lines.append(_wrap(early, "  "))
     for r in report.rounds:
         avg = f"{r.average_score:.0f}" if r.average_score is not None else "—"
         lines.append(f"  {r.title}: {avg} ({r.answered}/{r.questions} answered)")
     for q in report.questions:
         score = "skipped" if q["skipped"] else (f"{q['score']:.0f}" if q["score"] is not None else "—")
         lines.append(f"  [{score}] {q['text']}")
+    lines += [f"  [not reached] {q['text']} ({q['round_title']})" for q in report.not_reached]
     d = report.delivery
     if d.get("words_per_minute"):
         lines.append(f"  Pace: {d['words_per_minute']:.0f} wpm; fillers/min: {d.get('fillers_per_minute') or 0:.1f}")

@@ -16,6 +16,7 @@ import asyncio
 import os
 import shutil
 import sys
+import textwrap
 from collections.abc import Callable
 from typing import TextIO
 
@@ -58,6 +59,23 @@ def render_status(remaining_s: float, level_dbfs: float | None, partial: str, wi
     return head + text
 
 
+def wrap_lines(text: str, width: int) -> str:
+    """Each line folded at word boundaries to ``width`` columns; continuations hang two spaces in.
+
+    A terminal folds a long line at the last column, mid-word; a question or a transcript read
+    while answering must not be. A word longer than the line (a URL) is left whole.
+    """
+    out = []
+    for line in text.split("\n"):
+        indent = line[:len(line) - len(line.lstrip(" "))]
+        if len(line) <= width or width <= len(indent) + 10:
+            out.append(line)
+            continue
+        out.append(textwrap.fill(line.strip(), width=width, initial_indent=indent, subsequent_indent=indent + "  ",
+                                 break_long_words=False, break_on_hyphens=False))
+    return "\n".join(out)
+
+
 class Screen:
     """Where the session's words and live status go."""
 
@@ -68,8 +86,10 @@ class Screen:
         self._last_plain = ""
 
     def line(self, text: str = "") -> None:
-        """A permanent line (clears the status line first so they never mix)."""
+        """A permanent line (clears the status line first so they never mix), folded at words on a TTY."""
         self.clear_status()
+        if self.is_tty:
+            text = wrap_lines(text, shutil.get_terminal_size((80, 24)).columns - 1)
         print(text, file=self.out, flush=True)
 
     def status(self, remaining_s: float, level_dbfs: float | None, partial: str, paused: bool = False) -> None:

@@ -274,8 +274,8 @@ class WebsocketChannel:
     def _session_msg(self) -> SessionMsg:
         s = self.session
         assert s is not None
-        qs = [{"id": q.id, "text": q.text, "round": q.round, "answer_time_s": q.answer_time_s}
-              for q in s.questions]
+        qs = [{"id": q.id, "text": q.text, "round": q.round, "round_title": s.round_title(q.round),
+               "answer_time_s": q.answer_time_s} for q in s.questions]
         return SessionMsg(s.session_id, s.resume_token or "", qs, s.interviewer, self.options.voice_engine,
                           s.role, s.role_title, self.synth.sample_rate)
 

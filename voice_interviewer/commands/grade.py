@@ -111,11 +111,13 @@ def grade_stream(lines: TextIO, out: TextIO, role: str) -> int:
     for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue
+        text = line.rstrip("\r\n")  # else an error at the end of the line is placed on the next one, column 1
         try:
-            row = json.loads(line)
+            row = json.loads(text)
         except json.JSONDecodeError as exc:
             failed += 1
-            message = f"line {lineno}: not valid JSON ({exc.msg} at column {exc.colno})"
+            end = ", the end of the line" if exc.pos >= len(text) else ""
+            message = f"line {lineno}: not valid JSON ({exc.msg} at column {exc.colno}{end})"
             print(f"voice-interviewer grade: {message}", file=sys.stderr)
             out.write(json.dumps({"line": lineno, "error": message}) + "\n")
             continue

@@ -9,9 +9,8 @@ import math
 import sys
 from contextlib import nullcontext
 
-from ..bank import load_role
 from ..errors import ConfigError
-from ..factory import add_interview_args, add_store_args, make_grader, make_policy, open_store, settings_from_args
+from ..factory import add_interview_args, add_store_args, make_grader, make_policy, open_store, settings_for_bank
 from ..interview import Interview
 
 
@@ -52,8 +51,7 @@ def _practice(args: argparse.Namespace) -> int:
         from ..channels.desktop_session import list_devices  # imported late: needs PortAudio
 
         return list_devices(sys.stdout)
-    settings = settings_from_args(args)
-    bank = load_role(settings.role)
+    settings, bank = settings_for_bank(args)  # a typo is rejected before devices or models are touched
     if not args.text:
         from ..channels.desktop import DesktopOptions
         from ..channels.desktop_session import run_desktop_session

@@ -62,13 +62,17 @@ def _show(args: argparse.Namespace) -> int:
     with _store(args) as store:
         doc = store.get(args.session_id)
     print(f"Session {doc['id']} — {doc['role_title'] or doc['role']}")
-    print(f"  started {export.format_when(doc['started_at'])}, {doc['status']}, interviewer: {doc['interviewer']}")
+    interviewer, grader = export.who_ran(doc)
+    print(f"  started {export.format_when(doc['started_at'])}, {doc['status']}, interviewer: {interviewer}, "
+          f"grader: {grader}")
     print(f"  overall score: {export.format_score(export.overall(doc))}")
+    if early := export.ended_early(doc):
+        print(f"  {early}")
     for r in export.round_scores(doc):
-        print(f"  {r['title']}: {export.format_score(r['average'])} ({r['answered']} graded)")
+        print(f"  {r['title']}: {export.format_score(r['average'])} ({r['answered']} of {r['questions']} graded"
+              f"{', not reached' if not r['reached'] else ''})")
     trends = export.progress(doc)
-    asked = [q for q in doc["questions"] if q.get("asked")]
-    for n, q in enumerate(asked, 1):
+    for n, q in enumerate(export.reached(doc), 1):
         fb = q.get("feedback")
         print(f"\nQ{n} [{export.format_score(fb['overall'] if fb else None)}] {q['text']}")
         if q["id"] in trends:
@@ -77,6 +81,8 @@ def _show(args: argparse.Namespace) -> int:
             if item["question_id"] == q["id"] and item["kind"] in ("question", "follow_up"):
                 who = "Interviewer" if item["speaker"] == "interviewer" else "You"
                 print(f"  {who}: {item.get('text') or '(no answer)'}")
+    for q in export.not_reached(doc):
+        print(f"\nNot reached: {q['text']} ({export.round_title(doc, q['round'])})")
     return 0
 
 

@@ -43,8 +43,13 @@ def _transcribe(args: argparse.Namespace) -> int:
     from ..speech.listener import transcribe_audio
     from ..speech.streaming import StreamOptions
 
+    # Before anything loads: a typo should not cost seconds.
+    folders = [f for f in args.files if Path(f).is_dir()]
+    if folders:
+        raise AudioError(f"{', '.join(folders)}: is a directory; transcribe expects audio files, "
+                         f"for example {Path(folders[0]) / '*.wav'}")
     missing = [f for f in args.files if not Path(f).is_file()]
-    if missing:  # before anything loads: a typo should not cost seconds
+    if missing:
         raise AudioError(f"audio file(s) not found: {', '.join(missing)}; check the path(s)")
     stream = replace(StreamOptions(), prime_prompt=not args.no_prompt, live_partials=args.realtime)
     terms = [t.strip() for t in args.terms.split(",") if t.strip()]

@@ -109,6 +109,23 @@ class LlmOptions:
         return cls(**values)  # type: ignore[arg-type]
 
 
+def llm_availability(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Whether the language model can be chosen here, and if not why, for a picker to show.
+
+    Only the configuration is checked (no request is made): a page asks for this on every load,
+    and ``voice-interviewer doctor`` is the place that tries the endpoint.
+    """
+    try:
+        configured = LlmOptions.from_env(env).configured
+    except ConfigError as exc:
+        return {"configured": False, "reason": str(exc)}
+    if configured:
+        return {"configured": True, "reason": None}
+    return {"configured": False,
+            "reason": f"no language model endpoint is configured on the server: set {ENV_BASE_URL} (and "
+                      f"{ENV_MODEL}) before starting it; see docs/llm.md"}
+
+
 _announced: set[str] = set()
 
 

@@ -33,9 +33,9 @@ FINAL_STATUSES = ("completed", "stopped", "failed")
 TURN_KINDS = {"question": "question", "follow_up": "follow_up"}
 
 
-def question_record(q: "Question") -> dict[str, Any]:
+def question_record(q: "Question", round_title: str | None = None) -> dict[str, Any]:
     """What a report needs to know about a question long after the bank has changed."""
-    return {"id": q.id, "round": q.round, "text": q.text, "kind": q.kind,
+    return {"id": q.id, "round": q.round, "round_title": round_title, "text": q.text, "kind": q.kind,
             "strong_answer": q.strong_answer,
             "key_points": [{"id": k.id, "statement": k.statement, "weight": k.weight} for k in q.key_points]}
 
@@ -106,7 +106,8 @@ class StoreRecorder:
             self._store.records.add_session(
                 sid, role=session.role, role_title=session.role_title, interviewer=session.interviewer,
                 started_at=time.time(), settings=session.settings,
-                questions=[question_record(q) for q in session.questions], recorded_in=self._store.recorded_in)
+                questions=[question_record(q, session.round_titles.get(q.round)) for q in session.questions],
+                recorded_in=self._store.recorded_in)
             self.session_id = sid
 
     def utterance(self, utterance: "Utterance") -> None:

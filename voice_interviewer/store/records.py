@@ -187,6 +187,14 @@ class Records:
                 for r in self.db.rows("SELECT question_id, feedback_json FROM feedback WHERE session_id = ?",
                                       (session_id,))}
 
+    def graded(self, role: str | None = None) -> list[Row]:
+        """Every grade of every session (of one role), oldest session first, with the session's questions."""
+        sql = ("SELECT f.session_id, s.role, s.started_at, f.question_id, f.overall, f.feedback_json,"
+               " s.questions_json FROM feedback f JOIN sessions s ON s.id = f.session_id")
+        if role is not None:
+            return self.db.rows(sql + " WHERE s.role = ? ORDER BY s.started_at, f.session_id", (role,))
+        return self.db.rows(sql + " ORDER BY s.started_at, f.session_id")
+
     def question_history(self, question_ids: Iterable[str]) -> dict[str, list[Row]]:
         """For each question, its grade in every stored session, oldest first."""
         return {qid: self.db.rows(

@@ -225,6 +225,20 @@ class SessionStore:
         """For each question, its score in every stored session, oldest first."""
         return {qid: [dict(r) for r in rows] for qid, rows in self.records.question_history(question_ids).items()}
 
+    def progress(self, role: str | None = None) -> dict[str, Any]:
+        """Progress across every stored session: see :func:`voice_interviewer.progress.summarise`."""
+        from ..progress import Attempt, summarise
+
+        attempts = []
+        texts: dict[str, dict[str, str]] = {}
+        for r in self.records.graded(role):
+            if r["question_id"] not in texts:
+                texts.update({q["id"]: {"text": q["text"], "round": q.get("round_title") or q["round"]}
+                              for q in json.loads(r["questions_json"]) if q["id"] not in texts})
+            attempts.append(Attempt(r["session_id"], r["role"], float(r["started_at"]), r["question_id"],
+                                    float(r["overall"]), json.loads(r["feedback_json"])))
+        return summarise(attempts, texts)
+
     def audio_path(self, session_id: str, name: str) -> Path:
         """The WAV of one candidate turn or interviewer utterance, made from the raw file if needed."""
         sid = self._require(session_id)["id"]

@@ -7,6 +7,9 @@
   const params = new URLSearchParams(location.search);
   const token = params.get('token');
   const withToken = (path) => (token ? `${path}?token=${encodeURIComponent(token)}` : path);
+  // index.html?role=ROLE&questions=ID,ID,… (the sessions page's "practise my weakest questions")
+  // starts a session of exactly those questions.
+  const chosen = (params.get('questions') || '').split(',').map((q) => q.trim()).filter(Boolean);
 
   const ui = {
     setup: $('setup'), form: $('setup-form'), role: $('role'), rounds: $('round-list'), questions: $('questions'),
@@ -72,7 +75,33 @@
       if (status !== 'ok') { opt.disabled = true; opt.title = status; }
       ui.voice.append(opt);
     }
+    showInterviewers(st.banks.llm);
+    if (chosen.length && params.get('role')) ui.role.value = params.get('role');
     showRounds();
+    showChosen();
+  }
+
+  // The language model is offered only when the server has an endpoint; otherwise the choice is
+  // disabled and says why, instead of silently running the rubric interviewer.
+  function showInterviewers(llm) {
+    const opt = ui.interviewer.querySelector('option[value="llm"]');
+    const why = $('interviewer-why');
+    if (!opt || !llm || llm.configured) { if (why) why.hidden = true; return; }
+    opt.disabled = true;
+    opt.textContent = 'Language model — not available';
+    opt.title = llm.reason;
+    if (ui.interviewer.value === 'llm') ui.interviewer.value = 'rubric';
+    why.textContent = `Language model unavailable: ${llm.reason}.`;
+    why.hidden = false;
+  }
+
+  function showChosen() {
+    const box = $('chosen');
+    box.hidden = !chosen.length;
+    if (!chosen.length) return;
+    $('chosen-text').textContent = `This session asks the ${chosen.length} question(s) you chose on the sessions page.`;
+    ui.questions.value = String(chosen.length);
+    for (const node of [ui.questions, ...ui.rounds.querySelectorAll('input')]) node.disabled = true;
   }
 
   function showRounds() {
@@ -167,10 +196,13 @@
       case 'session':
         st.session = msg;
         ui.connection.textContent = `Session ${msg.id} · voice ${msg.voice_engine}`;
+        if (st.wanted && st.wanted.interviewer !== msg.interviewer) {
+          showAlert(`The ${msg.interviewer} interviewer runs this session: the ${st.wanted.interviewer} one is not available on this server.`);
+        }
         break;
       case 'question':
         st.listening = null;
-        ui.progress.textContent = `Question ${msg.index} of ${msg.total} · ${msg.round.replace(/-/g, ' ')}`;
+        ui.progress.textContent = `Question ${msg.index} of ${msg.total} · ${roundTitle(msg.id, msg.round)}`;
         ui.question.textContent = msg.text;
         ui.followUp.hidden = true;
         ui.partial.textContent = '';
@@ -274,6 +306,11 @@
     ui.feedbackList.prepend(card);
   }
 
+  function roundTitle(questionId, roundId) {
+    const q = st.session && st.session.questions.find((x) => x.id === questionId);
+    return (q && q.round_title) || roundId;
+  }
+
   function questionText(id) {
     const q = st.session && st.session.questions.find((x) => x.id === id);
     return q ? q.text : '';
@@ -291,6 +328,9 @@
     ui.report.hidden = false;
     const body = [];
     body.push(el('p', { class: 'overall' }, r.overall != null ? `Overall ${Math.round(r.overall)}/100` : 'No answer was graded.'));
+    if (r.ran) body.push(el('p', { class: 'ran muted' }, `Interviewer: ${r.ran.interviewer} · grader: ${r.ran.grader}`));
+    if (r.ended_early) body.push(el('p', { class: 'early' }, r.ended_early));
+    const notReached = r.not_reached || [];
     if (r.rounds && r.rounds.length) {
       body.push(el('table', {},
         el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Round'), el('th', { scope: 'col' }, 'Answered'),
@@ -303,6 +343,10 @@
         ...(q.answers || []).map((a) => el('p', { class: 'answer' }, a)),
         q.skipped ? el('p', { class: 'muted' }, 'Skipped') : null,
         el('p', { class: 'muted' }, `Strong answer: ${q.strong_answer || ''}`)));
+    }
+    if (notReached.length) {
+      body.push(el('h3', {}, 'Not reached'), el('ul', { class: 'not-reached' },
+        ...notReached.map((q) => el('li', {}, `${q.text} (${q.round_title})`))));
     }
     const d = r.delivery || {};
     if (d.words_per_minute != null) {
@@ -330,13 +374,30 @@
     ui.start.disabled = false;
   }
 
+  // What getUserMedia's failure means for the candidate, and what to do about it: a missing
+  // microphone and a blocked one need different fixes.
+  function microphoneProblem(err) {
+    switch (err && err.name) {
+      case 'NotFoundError':
+      case 'OverconstrainedError':
+        return 'No microphone was found. Connect one (or turn it on in your system\'s sound settings), then press Start again.';
+      case 'NotAllowedError':
+      case 'SecurityError':
+        return 'The microphone is blocked for this page. Allow it in the address bar (the microphone icon), then press Start again.';
+      case 'NotReadableError':
+        return 'The microphone is in use by another program or could not be started. Close the other program, then press Start again.';
+      default:
+        return `The microphone could not be opened (${err && err.message ? err.message : err}). Check it, then press Start again.`;
+    }
+  }
+
   async function start(e) {
     e.preventDefault();
     ui.start.disabled = true;
     try {
       await openAudio();
     } catch (err) {
-      showAlert(`The microphone is needed to answer: ${err.message}. Allow it in the address bar and try again.`);
+      showAlert(microphoneProblem(err));
       ui.start.disabled = false;
       return;
     }
@@ -347,7 +408,8 @@
       interviewer: ui.interviewer.value, voice_engine: ui.voice.value || null,
       follow_ups: Number(ui.followUps.value), order: 'by-round',
     };
-    Object.assign(st, { session: null, ended: false, playEnd: 0 });
+    if (chosen.length) msg.question_ids = chosen;
+    Object.assign(st, { session: null, ended: false, playEnd: 0, wanted: msg });
     ui.captions.replaceChildren();
     ui.feedbackList.replaceChildren();
     ui.feedback.hidden = true;
@@ -385,6 +447,9 @@
   ui.stop.addEventListener('click', () => { send('stop'); setState('Ending the interview…', 'thinking'); });
   ui.again.addEventListener('click', backToSetup);
   document.addEventListener('keydown', onKey);
+  for (const link of document.querySelectorAll('#sessions-link, #report-sessions, #chosen a')) {
+    link.href = withToken(link.getAttribute('href'));
+  }
   requestAnimationFrame(tick);
   loadBanks();
 })();

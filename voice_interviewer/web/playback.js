@@ -120,8 +120,24 @@
     $("play").disabled = !doc.timeline.some((i) => i.audio);
   }
 
+  // An answer that did not end by the candidate's choice says so wherever it is shown or played,
+  // so an answer cut off mid-sentence is not mistaken for a finished one.
+  const CUT_SHORT = {
+    stop: "cut short: you ended the interview",
+    disconnected: "cut short: the connection was lost",
+    session_limit: "cut short: the session reached its time limit",
+    interrupted: "cut short: the recording stopped",
+    timer: "time ran out",
+  };
+
+  function answerLabel(item) {
+    const why = CUT_SHORT[item.end_reason];
+    return why ? `Your answer — ${why}` : "Your answer";
+  }
+
   function renderTurn(item, index) {
     const who = item.speaker === "interviewer" ? "Interviewer" : "You";
+    const why = item.speaker === "candidate" ? CUT_SHORT[item.end_reason] : undefined;
     const text = el("p", { class: "text" });
     if (item.speaker === "candidate" && item.words && item.words.length) {
       item.words.forEach((w, k) => {
@@ -132,7 +148,8 @@
       text.textContent = item.text || (item.speaker === "candidate" ? "(no answer)" : "");
     }
     const node = el("div", { class: `turn ${item.speaker}`, id: `turn-${index}`, "data-index": index,
-                              "data-name": item.name }, el("span", { class: "who", text: who }), text);
+                              "data-name": item.name }, el("span", { class: "who", text: who }),
+                      why ? el("span", { class: "cut-short", text: `(${why})` }) : null, text);
     node.addEventListener("dblclick", () => playFrom(index));
     return node;
   }
@@ -223,7 +240,7 @@
       const item = state.items[i];
       state.index = i;
       markCurrent(i);
-      $("now-playing").textContent = item.speaker === "interviewer" ? "Interviewer speaking" : "Your answer";
+      $("now-playing").textContent = item.speaker === "interviewer" ? "Interviewer speaking" : answerLabel(item);
       if (!item.audio) {
         await new Promise((resolve) => { state.timer = setTimeout(resolve, 600); });
         continue;
