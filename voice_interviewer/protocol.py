@@ -45,6 +45,8 @@ UNKNOWN_SESSION = "unknown_session"
 SERVER_BUSY = "server_busy"
 SESSION_TOO_LONG = "session_too_long"
 AUDIO_RATE_EXCEEDED = "audio_rate_exceeded"
+NOTHING_TO_REVIEW = "nothing_to_review"
+REVIEW_OFF = "review_off"
 INTERNAL = "internal"
 
 
@@ -60,6 +62,8 @@ class Start:
     Attributes:
         sample_rate: Rate of the PCM16 frames this client will send, in Hz (8000–48000).
         timer_s: Answer time limit in seconds; None uses each question's suggested time.
+        review: Pause after each question's feedback until the client sends ``next`` (or
+            ``retry``). Off by default so a client written before review keeps its flow.
     """
 
     type: ClassVar[str] = "start"
@@ -72,11 +76,12 @@ class Start:
     voice_engine: str | None = None
     order: str = "by-round"
     follow_ups: int = 1
+    review: bool = False
 
 
 @dataclass(frozen=True)
 class Command:
-    """A control message without fields: end_answer, skip, reveal, pause, resume, stop."""
+    """A control message without fields: end_answer, skip, reveal, pause, resume, stop, next, retry."""
 
     type: str
 
@@ -89,7 +94,7 @@ class ResumeSession:
     resume_token: str
 
 
-COMMANDS = ("end_answer", "skip", "reveal", "pause", "resume", "stop")
+COMMANDS = ("end_answer", "skip", "reveal", "pause", "resume", "stop", "next", "retry")
 CLIENT_TYPES = ("start", *COMMANDS, "resume_session")
 ClientMessage = Start | Command | ResumeSession
 
@@ -140,6 +145,9 @@ def _parse_start(d: dict) -> Start:
                 or not lo <= timer <= hi:
             raise _field_error("start", "timer_s", timer, f"seconds from {lo:g} to {hi:g}, or null")
         timer = float(timer)
+    review = d.get("review", False)
+    if not isinstance(review, bool):
+        raise _field_error("start", "review", review, "true or false")
     return Start(
         role=role,
         sample_rate=_int(d, "start", "sample_rate", MIN_SAMPLE_RATE, MAX_SAMPLE_RATE),
@@ -150,6 +158,7 @@ def _parse_start(d: dict) -> Start:
         voice_engine=_choice(d, "start", "voice_engine", VOICE_ENGINES, None),
         order=_choice(d, "start", "order", ORDERS, "by-round"),
         follow_ups=_int(d, "start", "follow_ups", *FOLLOW_UPS_RANGE, default=1),
+        review=review,
     )
 
 
@@ -271,12 +280,32 @@ class FinalMsg:
 
 @dataclass(frozen=True)
 class FeedbackMsg:
+    """A question's grade. ``attempt`` is set in review sessions; ``comparison`` from the second
+    attempt on (what changed since the previous graded attempt). Neither is sent otherwise."""
+
     type: ClassVar[str] = "feedback"
     question_id: str
     feedback: dict[str, Any]
+    attempt: int | None = None
+    comparison: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": self.type, **self.feedback, "question_id": self.question_id}
+        d = {"type": self.type, **self.feedback, "question_id": self.question_id}
+        if self.attempt is not None:
+            d["attempt"] = self.attempt
+        if self.comparison is not None:
+            d["comparison"] = self.comparison
+        return d
+
+
+@dataclass(frozen=True)
+class ReviewingMsg:
+    """The server waits for ``next`` or ``retry`` about this question's feedback."""
+
+    type: ClassVar[str] = "reviewing"
+    question_id: str
+    attempt: int
+    last: bool
 
 
 @dataclass(frozen=True)
@@ -311,9 +340,9 @@ class ErrorMsg:
 
 
 ServerMessage = (SessionMsg | QuestionMsg | SayMsg | ListeningMsg | PartialMsg | FinalMsg | FeedbackMsg
-                 | RevealMsg | StateMsg | ReportMsg | ErrorMsg)
+                 | RevealMsg | ReviewingMsg | StateMsg | ReportMsg | ErrorMsg)
 _SERVER_CLASSES = {c.type: c for c in (SessionMsg, QuestionMsg, SayMsg, ListeningMsg, PartialMsg, FinalMsg,
-                                       RevealMsg, ErrorMsg)}
+                                       RevealMsg, ReviewingMsg, ErrorMsg)}
 STATE_TYPES = ("thinking",)
 
 
@@ -339,7 +368,8 @@ def decode_server(text: str | bytes) -> ServerMessage:
     if kind in STATE_TYPES:
         return StateMsg(kind)
     if kind == "feedback":
-        return FeedbackMsg(d.pop("question_id"), d)
+        question_id, attempt, comparison = d.pop("question_id"), d.pop("attempt", None), d.pop("comparison", None)
+        return FeedbackMsg(question_id, d, attempt, comparison)
     if kind == "report":
         status = d.pop("status", "completed")
         return ReportMsg(d, status)
@@ -358,5 +388,6 @@ def error(exc: ProtocolError) -> str:
 __all__ = [
     "Start", "Command", "ResumeSession", "ClientMessage", "parse_client_message", "encode_client",
     "check_audio_frame", "SessionMsg", "QuestionMsg", "SayMsg", "ListeningMsg", "PartialMsg", "FinalMsg",
-    "FeedbackMsg", "RevealMsg", "StateMsg", "ReportMsg", "ErrorMsg", "encode_server", "decode_server", "error",
+    "FeedbackMsg", "RevealMsg", "ReviewingMsg", "StateMsg", "ReportMsg", "ErrorMsg", "encode_server",
+    "decode_server", "error",
 ]

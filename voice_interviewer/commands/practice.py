@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import math
 import sys
@@ -53,6 +54,11 @@ def _practice(args: argparse.Namespace) -> int:
 
         return list_devices(sys.stdout)
     settings = settings_from_args(args)
+    if args.review is None:
+        # Review waits for a key or a line: only where someone can give one. A script piping
+        # answers in, or a spoken session without keys, keeps the uninterrupted flow.
+        interactive = sys.stdin.isatty() and (args.text or not args.no_keys)
+        settings = dataclasses.replace(settings, review=interactive)
     bank = load_role(settings.role)
     if not args.text:
         from ..channels.desktop import DesktopOptions
