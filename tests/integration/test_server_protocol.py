@@ -577,3 +577,21 @@ def test_next_in_a_session_without_review_says_how_to_turn_it_on(server):
         await c.close()
 
     asyncio.run(run())
+
+
+def test_stop_during_review_ends_with_the_report(server, answer):
+    async def run() -> None:
+        c = await Client.open(server.ws_url())
+        await c.send(**start_msg(questions=2, follow_ups=0, review=True))
+        await c.until("listening")
+        await c.stream(answer, 16000)
+        feedback = await c.until("feedback")
+        await c.until("reviewing")
+        await c.send(type="stop")
+        report = await c.until("report")
+        assert report["status"] == "stopped"
+        assert [q["id"] for q in report["questions"]] == [feedback["question_id"]]  # the second never asked
+        assert not [m for m in c.messages if m["type"] == "question" and m["index"] == 2]
+        await c.close()
+
+    asyncio.run(run())
