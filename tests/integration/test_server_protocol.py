@@ -477,6 +477,17 @@ def test_disconnect_mid_answer_then_resume_keeps_the_audio(server, speech_clips)
 # ---------------------------------------------------------------------------
 
 
+async def seen_or_next(c: Client, kind: str, **fields: Any) -> dict:
+    """The message of ``kind`` with ``fields`` if it already arrived (while waiting for another), else the next one."""
+    for m in c.messages:
+        if m["type"] == kind and all(m.get(k) == v for k, v in fields.items()):
+            return m
+    while True:
+        m = await c.until(kind, timeout_s=90 * UNIT_S)
+        if all(m.get(k) == v for k, v in fields.items()):
+            return m
+
+
 async def quiet_for(c: Client, seconds: float) -> list[dict]:
     """Every message that arrives within ``seconds`` (none is expected while the server waits)."""
     got: list[dict] = []
@@ -495,14 +506,13 @@ def test_review_waits_for_next_retry_asks_again_and_bad_order_is_a_clear_error(s
         await c.send(type="next")  # nothing graded yet
         err = await c.until("error")
         assert err["code"] == "nothing_to_review" and "'reviewing'" in err["message"]
-        q1 = c.of("question")[0] if c.of("question") else await c.until("question")
-        if not c.of("listening"):
-            await c.until("listening")
+        q1 = await seen_or_next(c, "question", index=1)
+        await seen_or_next(c, "listening", turn_id="q1")
         await c.send(type="retry")  # while answering: nothing to review either, and the answer goes on
         assert (await c.until("error"))["code"] == "nothing_to_review"
         await c.stream(answer, 16000)
         assert (await c.until("final"))["turn_id"] == "q1"
-        first = await c.until("feedback")
+        first = await c.until("feedback", timeout_s=90 * UNIT_S)
         assert first["attempt"] == 1 and "comparison" not in first
         reviewing = await c.until("reviewing")
         assert reviewing == {"type": "reviewing", "question_id": q1["id"], "attempt": 1, "last": False}
@@ -527,7 +537,7 @@ def test_review_waits_for_next_retry_asks_again_and_bad_order_is_a_clear_error(s
         assert listening["turn_id"] == "q1r2" and listening["timer_s"] >= 60
         await c.stream(answer, 16000)
         assert (await c.until("final"))["turn_id"] == "q1r2"
-        second = await c.until("feedback")
+        second = await c.until("feedback", timeout_s=90 * UNIT_S)
         comparison = second["comparison"]
         assert second["attempt"] == 2 and comparison["attempt"] == 2 and comparison["previous_attempt"] == 1
         assert comparison["previous_score"] == round(first["overall"], 1)
@@ -538,12 +548,11 @@ def test_review_waits_for_next_retry_asks_again_and_bad_order_is_a_clear_error(s
         await c.send(type="next")  # one review, one choice: the second has nothing to review
         err = await c.until("error")
         assert err["code"] == "nothing_to_review"
-        q2 = c.of("question")[-1] if c.of("question")[-1]["index"] == 2 else await c.until("question")
-        assert q2["index"] == 2
-        listening = await c.until("listening")
-        assert listening["turn_id"] == "q2" and listening["timer_s"] >= 60  # its clock starts now, full
+        q2 = await seen_or_next(c, "question", index=2)  # it may come before the error
+        listening = await seen_or_next(c, "listening", turn_id="q2")
+        assert listening["timer_s"] >= 60  # its clock starts once it is asked, in full
         await c.stream(answer, 16000)
-        await c.until("feedback")
+        await c.until("feedback", timeout_s=90 * UNIT_S)
         last = await c.until("reviewing")
         assert last["last"] is True and last["question_id"] == q2["id"]
         assert await quiet_for(c, 1.0 * UNIT_S) == []  # the report waits for the candidate too
