@@ -59,6 +59,9 @@ def add_interview_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=None, help="random seed for question choice")
     p.add_argument("--interviewer", choices=INTERVIEWERS, default="rubric",
                    help="rubric (offline, default) or llm (needs an OpenAI-compatible endpoint)")
+    p.add_argument("--review", action=argparse.BooleanOptionalAction, default=None,
+                   help="after each question's feedback, wait to go on or to try the question again "
+                        "(default: on when keys or typed lines can be read from a terminal)")
 
 
 def settings_from_args(args: argparse.Namespace) -> InterviewSettings:
@@ -67,7 +70,7 @@ def settings_from_args(args: argparse.Namespace) -> InterviewSettings:
         rounds=tuple(r.strip() for r in args.rounds.split(",") if r.strip()),
         questions=args.questions, order=args.order, timer_s=args.timer,
         max_follow_ups=args.follow_ups, question_ids=tuple(args.question_id), seed=args.seed,
-        interviewer=args.interviewer,
+        interviewer=args.interviewer, review=bool(getattr(args, "review", None)),
     )
     settings.validate(CLI_NAMES)
     return settings

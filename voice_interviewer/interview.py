@@ -1,4 +1,4 @@
-"""The interview flow: ask → listen → (follow up → listen)* → grade → next → report.
+"""The interview flow: ask → listen → (follow up → listen)* → grade → [review → retry?] → next → report.
 
 This is the one place the shape of an interview is visible. It decides nothing
 itself: the plan chose the questions, the policy chooses follow-ups, the grader
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .bank import Bank, Question
 from .channels.base import (
@@ -26,7 +26,10 @@ from .interviewer.base import InterviewerPolicy, TurnContext
 from .plan import InterviewSettings, plan_questions
 from .recording import NullRecorder, Recorder
 from .report import QuestionResult, SessionReport, build_report
+from .review import AttemptNote, ReviewChoice, ReviewRequest, attempt_turn_id
+from .scoring.attempts import compare_attempts
 from .scoring.base import Grader
+from .scoring.feedback import Feedback
 
 
 @dataclass
@@ -56,7 +59,7 @@ class Interview:
             round_titles={r.id: r.title for r in self.bank.rounds},
             settings={"rounds": list(self.settings.rounds), "questions": len(self.questions),
                       "order": self.settings.order, "timer_s": self.settings.timer_s,
-                      "max_follow_ups": self.settings.max_follow_ups},
+                      "max_follow_ups": self.settings.max_follow_ups, "review": self.settings.review},
         )
 
     async def run(self) -> SessionReport | None:
@@ -99,22 +102,68 @@ class Interview:
         return reply
 
     async def _ask_question(self, index: int, question: Question, next_q: Question | None) -> bool:
-        """Ask one question with its follow-ups; returns True if the candidate stopped."""
-        turn_id = f"q{index + 1}"
+        """Ask one question, again each time the candidate asks to retry it; True if the candidate stopped."""
+        scores: list[float | None] = []
+        graded: list[tuple[int, Feedback]] = []  # (attempt, grade) of every graded attempt, in order
+        results_before = len(self.results)
+        while True:
+            attempt = len(scores) + 1
+            outcome = await self._attempt(question, next_q, attempt_turn_id(index + 1, attempt), attempt, graded)
+            result = outcome.result
+            scores.append(result.feedback.overall if result is not None and result.feedback is not None else None)
+            if result is not None and result.feedback is not None:
+                graded.append((attempt, result.feedback))
+            self._keep(results_before, result, scores)
+            if outcome.stopped:
+                return True
+            reviewable = result is not None and (result.feedback is not None or result.revealed)
+            if not (self.settings.review and reviewable):
+                break
+            choice = await self.channel.review(ReviewRequest(question.id, attempt, last=next_q is None))
+            if choice is ReviewChoice.STOP:
+                return True
+            if choice is ReviewChoice.NEXT:
+                break
+        if next_q is not None and outcome.bridge is not None:
+            bridge = await self.policy.transition(outcome.bridge)
+            if bridge:
+                await self._say(bridge, UtteranceKind.TRANSITION, next_q, f"q{index + 2}")
+        return False
+
+    def _keep(self, results_before: int, result: QuestionResult | None, scores: list[float | None]) -> None:
+        """Put an attempt's result in the session's results: the last graded attempt counts.
+
+        A retry that was skipped or stopped before a word was said leaves the earlier
+        graded attempt in place; every attempt's score is kept beside it.
+        """
+        current = self.results[results_before] if len(self.results) > results_before else None
+        if result is not None and (current is None or result.feedback is not None or current.feedback is None):
+            current = result
+        if current is None:
+            return
+        current = replace(current, attempt_scores=tuple(scores) if len(scores) > 1 else ())
+        if len(self.results) > results_before:
+            self.results[results_before] = current
+        else:
+            self.results.append(current)
+
+    async def _attempt(self, question: Question, next_q: Question | None, turn_id: str, attempt: int,
+                       graded: list[tuple[int, Feedback]]) -> "_Attempt":
+        """One attempt at a question: the main answer, its follow-ups, the grade and its feedback."""
         await self._say(question.text, UtteranceKind.QUESTION, question, turn_id)
         reply = await self._listen(question, turn_id, follow_up=False)
         if reply.action is ReplyAction.STOPPED:
             self.end_reason = reply.end_reason
             if not reply.transcript.text.strip():
-                return True
+                return _Attempt(None, stopped=True)
         if reply.action is ReplyAction.SKIPPED or (
                 reply.action is ReplyAction.REVEALED and not reply.transcript.text.strip()):
             # Nothing was said: there is nothing to grade, and a zero would distort the report.
             revealed = reply.action is ReplyAction.REVEALED
-            self.results.append(QuestionResult(question, (), (), None, skipped=True, revealed=revealed))
+            skipped = QuestionResult(question, (), (), None, skipped=True, revealed=revealed)
             if revealed:
                 await self.channel.reveal(question)
-            return False
+            return _Attempt(skipped, stopped=False)
 
         answers = [reply.transcript]
         asked: list[str] = []
@@ -139,18 +188,29 @@ class Interview:
 
         await self.channel.thinking()
         feedback = await self.grader.grade(question, answers)
-        self.recorder.feedback(question, feedback)
+        self.recorder.feedback(question, feedback, attempt=attempt, turn_id=turn_id)
         revealed = last.action is ReplyAction.REVEALED
-        self.results.append(QuestionResult(question, tuple(answers), tuple(asked), feedback, revealed=revealed))
-        await self.channel.show_feedback(question, feedback)
+        result = QuestionResult(question, tuple(answers), tuple(asked), feedback, revealed=revealed)
+        if self.settings.review:
+            comparison = None
+            if graded:
+                before, previous = graded[-1]
+                comparison = compare_attempts(previous, feedback, previous_attempt=before, attempt=attempt)
+            await self.channel.show_feedback(question, feedback, AttemptNote(attempt, comparison))
+        else:
+            await self.channel.show_feedback(question, feedback)
         if revealed:
             await self.channel.reveal(question)
         if last.action is ReplyAction.STOPPED:
             self.end_reason = last.end_reason
-            return True
-        if next_q is not None:
-            ctx = TurnContext(question, tuple(answers), feedback.key_points, tuple(probed), 0, next_q)
-            bridge = await self.policy.transition(ctx)
-            if bridge:
-                await self._say(bridge, UtteranceKind.TRANSITION, next_q, f"q{index + 2}")
-        return False
+        bridge = TurnContext(question, tuple(answers), feedback.key_points, tuple(probed), 0, next_q)
+        return _Attempt(result, stopped=last.action is ReplyAction.STOPPED, bridge=bridge)
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """How one attempt ended: its result (None if stopped before a word), and what a transition needs."""
+
+    result: QuestionResult | None
+    stopped: bool
+    bridge: TurnContext | None = None

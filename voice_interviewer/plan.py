@@ -26,6 +26,8 @@ class InterviewSettings:
         question_ids: Ask exactly these questions (overrides rounds/questions).
         seed: Random seed for question choice; None picks a fresh one.
         interviewer: "rubric" (offline) or "llm".
+        review: After each question's feedback, wait for the candidate to continue or to
+            answer the same question again (off: the next question follows at once).
     """
 
     role: str = "mlops-engineer"
@@ -37,6 +39,7 @@ class InterviewSettings:
     question_ids: tuple[str, ...] = ()
     seed: int | None = None
     interviewer: str = "rubric"
+    review: bool = False
     extra: dict = field(default_factory=dict)
 
     def validate(self, names: Mapping[str, str] | None = None) -> None:

@@ -47,6 +47,8 @@ NOT_FOUND = "not_found"
 SERVER_BUSY = "server_busy"
 SESSION_TOO_LONG = "session_too_long"
 AUDIO_RATE_EXCEEDED = "audio_rate_exceeded"
+NOTHING_TO_REVIEW = "nothing_to_review"
+REVIEW_OFF = "review_off"
 INTERNAL = "internal"
 
 
@@ -62,6 +64,8 @@ class Start:
     Attributes:
         sample_rate: Rate of the PCM16 frames this client will send, in Hz (8000–48000).
         timer_s: Answer time limit in seconds; None uses each question's suggested time.
+        review: Pause after each question's feedback until the client sends ``next`` (or
+            ``retry``). Off by default so a client written before review keeps its flow.
     """
 
     type: ClassVar[str] = "start"
@@ -75,11 +79,12 @@ class Start:
     order: str = "by-round"
     follow_ups: int = 1
     question_ids: tuple[str, ...] = ()  # ask exactly these questions of the role (rounds/questions ignored)
+    review: bool = False
 
 
 @dataclass(frozen=True)
 class Command:
-    """A control message without fields: end_answer, skip, reveal, pause, resume, stop."""
+    """A control message without fields: end_answer, skip, reveal, pause, resume, stop, next, retry."""
 
     type: str
 
@@ -101,7 +106,7 @@ class DeleteSession:
     id: str
 
 
-COMMANDS = ("end_answer", "skip", "reveal", "pause", "resume", "stop")
+COMMANDS = ("end_answer", "skip", "reveal", "pause", "resume", "stop", "next", "retry")
 CLIENT_TYPES = ("start", *COMMANDS, "resume_session", "delete_session")
 ClientMessage = Start | Command | ResumeSession | DeleteSession
 
@@ -159,6 +164,9 @@ def _parse_start(d: dict) -> Start:
                 or not lo <= timer <= hi:
             raise _field_error("start", "timer_s", timer, f"seconds from {lo:g} to {hi:g}, or null")
         timer = float(timer)
+    review = d.get("review", False)
+    if not isinstance(review, bool):
+        raise _field_error("start", "review", review, "true or false")
     return Start(
         role=role,
         sample_rate=_int(d, "start", "sample_rate", MIN_SAMPLE_RATE, MAX_SAMPLE_RATE),
@@ -170,6 +178,7 @@ def _parse_start(d: dict) -> Start:
         order=_choice(d, "start", "order", ORDERS, "by-round"),
         follow_ups=_int(d, "start", "follow_ups", *FOLLOW_UPS_RANGE, default=1),
         question_ids=tuple(dict.fromkeys(question_ids)),
+        review=review,
     )
 
 
@@ -296,12 +305,32 @@ class FinalMsg:
 
 @dataclass(frozen=True)
 class FeedbackMsg:
+    """A question's grade. ``attempt`` is set in review sessions; ``comparison`` from the second
+    attempt on (what changed since the previous graded attempt). Neither is sent otherwise."""
+
     type: ClassVar[str] = "feedback"
     question_id: str
     feedback: dict[str, Any]
+    attempt: int | None = None
+    comparison: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": self.type, **self.feedback, "question_id": self.question_id}
+        d = {"type": self.type, **self.feedback, "question_id": self.question_id}
+        if self.attempt is not None:
+            d["attempt"] = self.attempt
+        if self.comparison is not None:
+            d["comparison"] = self.comparison
+        return d
+
+
+@dataclass(frozen=True)
+class ReviewingMsg:
+    """The server waits for ``next`` or ``retry`` about this question's feedback."""
+
+    type: ClassVar[str] = "reviewing"
+    question_id: str
+    attempt: int
+    last: bool
 
 
 @dataclass(frozen=True)
@@ -344,9 +373,9 @@ class DeletedMsg:
 
 
 ServerMessage = (SessionMsg | QuestionMsg | SayMsg | ListeningMsg | PartialMsg | FinalMsg | FeedbackMsg
-                 | RevealMsg | StateMsg | ReportMsg | ErrorMsg | DeletedMsg)
+                 | RevealMsg | ReviewingMsg | StateMsg | ReportMsg | ErrorMsg | DeletedMsg)
 _SERVER_CLASSES = {c.type: c for c in (SessionMsg, QuestionMsg, SayMsg, ListeningMsg, PartialMsg, FinalMsg,
-                                       RevealMsg, ErrorMsg, DeletedMsg)}
+                                       RevealMsg, ReviewingMsg, ErrorMsg, DeletedMsg)}
 STATE_TYPES = ("thinking",)
 
 
@@ -372,7 +401,8 @@ def decode_server(text: str | bytes) -> ServerMessage:
     if kind in STATE_TYPES:
         return StateMsg(kind)
     if kind == "feedback":
-        return FeedbackMsg(d.pop("question_id"), d)
+        question_id, attempt, comparison = d.pop("question_id"), d.pop("attempt", None), d.pop("comparison", None)
+        return FeedbackMsg(question_id, d, attempt, comparison)
     if kind == "report":
         status = d.pop("status", "completed")
         return ReportMsg(d, status)
@@ -391,5 +421,6 @@ def error(exc: ProtocolError) -> str:
 __all__ = [
     "Start", "Command", "ResumeSession", "ClientMessage", "parse_client_message", "encode_client",
     "check_audio_frame", "SessionMsg", "QuestionMsg", "SayMsg", "ListeningMsg", "PartialMsg", "FinalMsg",
-    "FeedbackMsg", "RevealMsg", "StateMsg", "ReportMsg", "ErrorMsg", "encode_server", "decode_server", "error",
+    "FeedbackMsg", "RevealMsg", "ReviewingMsg", "StateMsg", "ReportMsg", "ErrorMsg", "encode_server",
+    "decode_server", "error",
 ]

@@ -41,7 +41,8 @@ class Recorder(Protocol):
 
     def answer(self, question: "Question", turn_id: str, reply: "Reply") -> None: ...
 
-    def feedback(self, question: "Question", feedback: "Feedback") -> None: ...
+    def feedback(self, question: "Question", feedback: "Feedback", attempt: int = 1, turn_id: str = "") -> None:
+        """A graded attempt (``turn_id`` is its main answer's turn); a later attempt becomes the question's grade."""
 
     def session_finished(self, report: "SessionReport | None", status: str) -> None:
         """``status`` is "completed", "stopped" or "failed"."""
@@ -56,7 +57,7 @@ class NullRecorder:
     def candidate_audio(self, turn_id, pcm16, sample_rate): pass
     def segment_committed(self, turn_id, segment): pass
     def answer(self, question, turn_id, reply): pass
-    def feedback(self, question, feedback): pass
+    def feedback(self, question, feedback, attempt=1, turn_id=""): pass
     def session_finished(self, report, status): pass
 
 
@@ -109,8 +110,8 @@ class QueuedRecorder:
     def answer(self, question: "Question", turn_id: str, reply: "Reply") -> None:
         self._put(self.inner.answer, question, turn_id, reply)
 
-    def feedback(self, question: "Question", feedback: "Feedback") -> None:
-        self._put(self.inner.feedback, question, feedback)
+    def feedback(self, question: "Question", feedback: "Feedback", attempt: int = 1, turn_id: str = "") -> None:
+        self._put(self.inner.feedback, question, feedback, attempt, turn_id)
 
     def session_finished(self, report: "SessionReport | None", status: str) -> None:
         """Queue the end of the session, then wait until it and everything before it is stored."""

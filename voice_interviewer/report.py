@@ -21,7 +21,10 @@ class QuestionResult:
     """One question of a session: what was asked, answered and graded.
 
     ``feedback`` is None when the question was skipped or the session stopped first.
-    ``follow_ups`` are the follow-up texts actually asked, in order.
+    ``follow_ups`` are the follow-up texts actually asked, in order. When the candidate
+    answered the question more than once (review sessions), the fields describe the
+    attempt that counts (the last graded one) and ``attempt_scores`` holds every
+    attempt's score in order (None for an attempt that was not graded).
     """
 
     question: Question
@@ -30,6 +33,7 @@ class QuestionResult:
     feedback: Feedback | None
     skipped: bool = False
     revealed: bool = False
+    attempt_scores: tuple[float | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,7 @@ def build_report(session_id: str, bank: Bank, results: list[QuestionResult],
             "content_score": fb.content_score if fb else None,
             "feedback": fb.to_dict() if fb else None,
             "strong_answer": r.question.strong_answer,
+            **({"attempts": list(r.attempt_scores)} if len(r.attempt_scores) > 1 else {}),
         })
         if fb:
             key_points += [KeyPointStat(r.question.id, k.key_point_id, k.statement, k.covered, round(k.strength, 3),

@@ -268,7 +268,8 @@ class InterviewServer:
             bank = self.bank(msg.role)
             settings = InterviewSettings(role=msg.role, rounds=msg.rounds, questions=msg.questions,
                                          order=msg.order, timer_s=msg.timer_s, max_follow_ups=msg.follow_ups,
-                                         interviewer=msg.interviewer, question_ids=msg.question_ids)
+                                         interviewer=msg.interviewer, question_ids=msg.question_ids,
+                                         review=msg.review)
             from .plan import plan_questions
 
             plan_questions(bank, settings)  # raises with the valid rounds
@@ -288,7 +289,8 @@ class InterviewServer:
         channel = WebsocketChannel(
             ChannelOptions(sample_rate=msg.sample_rate, max_frame_bytes=o.max_frame_bytes,
                            partial_interval_s=o.partial_interval_s, resume_grace_s=o.resume_grace_s,
-                           max_audio_speed=o.max_audio_speed, voice_engine=getattr(synth, "name", "")),
+                           max_audio_speed=o.max_audio_speed, voice_engine=getattr(synth, "name", ""),
+                           review=msg.review),
             synth, make_listener)
         token = secrets.token_urlsafe(24)
         interview = Interview(bank, settings, channel, make_policy(msg.interviewer), self.grader(msg.interviewer),

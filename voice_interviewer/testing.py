@@ -14,6 +14,7 @@ from .bank import Question
 from .channels.base import ListenRequest, Reply, ReplyAction, SessionInfo, Utterance, utterance_sentences
 from .recording import Recorder
 from .report import SessionReport
+from .review import AttemptNote, ReviewChoice, ReviewRequest
 from .scoring.feedback import Feedback
 from .transcript import Transcript
 
@@ -24,10 +25,13 @@ class ScriptedChannel:
 
     Script items are a :class:`Reply`, a plain string (an answered, typed reply), or
     one of "skip", "reveal", "stop". Running out of script stops the interview.
+    ``reviews`` are the choices made at each review ("next", "retry", "stop"), in
+    order; running out of them continues.
     """
 
     script: list[Reply | str]
     events: list[tuple[str, object]] = field(default_factory=list)
+    reviews: list[str] = field(default_factory=list)
     session: SessionInfo | None = None
 
     @classmethod
@@ -57,11 +61,17 @@ class ScriptedChannel:
     async def thinking(self) -> None:
         self.events.append(("thinking", None))
 
-    async def show_feedback(self, question: Question, feedback: Feedback) -> None:
+    async def show_feedback(self, question: Question, feedback: Feedback, note: AttemptNote | None = None) -> None:
         self.events.append(("feedback", feedback))
+        if note is not None:
+            self.events.append(("attempt", note))
 
     async def reveal(self, question: Question) -> None:
         self.events.append(("reveal", question.id))
+
+    async def review(self, request: ReviewRequest) -> ReviewChoice:
+        self.events.append(("review", request))
+        return ReviewChoice(self.reviews.pop(0)) if self.reviews else ReviewChoice.NEXT
 
     async def close(self, report: SessionReport | None) -> None:
         self.events.append(("close", report))

@@ -92,6 +92,8 @@ def test_spoken_interview_in_chromium(browser_server, mic_wav, tmp_path):
             expect(page.locator("#captions li.follow_up")).to_have_count(1, timeout=90 * ms)
             expect(page.locator("#follow-up")).to_be_visible()
             expect(page.locator("#feedback-list .fb")).to_have_count(1, timeout=90 * ms)
+            expect(page.locator("#continue")).to_be_enabled(timeout=30 * ms)  # the feedback is under review
+            page.locator("#continue").click()
             expect(page.locator("#progress")).to_contain_text("Question 2 of 2", timeout=30 * ms)
             fb = page.locator("#feedback-list .fb").first
             expect(fb.locator(".points li")).not_to_have_count(0)
@@ -101,7 +103,9 @@ def test_spoken_interview_in_chromium(browser_server, mic_wav, tmp_path):
             screenshot = tmp_path / "interview.png"
             page.screenshot(path=str(screenshot))
 
-            expect(page.locator("#report")).to_be_visible(timeout=150 * ms)
+            expect(page.locator("#continue")).to_have_text("See the report Enter", timeout=150 * ms)
+            page.locator("#continue").click()
+            expect(page.locator("#report")).to_be_visible(timeout=30 * ms)
             expect(page.locator("#report .overall")).to_contain_text("Overall")
             expect(page.locator("#report details")).to_have_count(2)
             report_shot = tmp_path / "report.png"
@@ -121,3 +125,90 @@ def test_spoken_interview_in_chromium(browser_server, mic_wav, tmp_path):
     shutil.copy(screenshot, SCREENS / "interview.png")
     shutil.copy(report_shot, SCREENS / "report.png")
 
+
+
+def test_review_retry_and_the_last_feedback_in_chromium(browser_server, mic_wav, tmp_path):
+    """Each feedback holds the stage until Continue; Try again asks the same question and compares attempts."""
+    wav, _ = mic_wav
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing; install the distribution's chromium package")
+    from playwright.sync_api import expect, sync_playwright
+
+    ms = 1000 * UNIT_S
+    shots: dict[str, Path] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={wav}", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run",
+            "--autoplay-policy=no-user-gesture-required"])
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(f"http://127.0.0.1:{browser_server.port}/")
+            expect(page.locator("#role option")).not_to_have_count(0, timeout=10 * ms)
+            page.fill("#questions", "2")
+            page.select_option("#follow-ups", "0")
+            page.select_option("#timer", "60")
+            page.select_option("#voice", "pyttsx3")
+            page.get_by_role("button", name="Start the interview").click()
+
+            review = page.locator("#review")
+            cont = page.locator("#continue")
+            expect(page.locator("#progress")).to_contain_text("Question 1 of 2", timeout=20 * ms)
+            expect(review).to_be_hidden()
+
+            # 1. The first answer's feedback takes the stage; nothing else is asked until Continue.
+            expect(cont).to_be_enabled(timeout=90 * ms)
+            expect(review.locator(".fb .points li")).not_to_have_count(0)
+            expect(review).to_contain_text("Score")
+            expect(page.locator("#done")).to_be_hidden()
+            expect(page.locator("#stop")).to_be_visible()  # ending the interview stays possible
+            expect(cont).to_be_focused()
+            page.wait_for_timeout(1500 * UNIT_S)
+            expect(page.locator("#progress")).to_contain_text("Question 1 of 2")
+            expect(page.locator("#captions li.question")).to_have_count(1)
+            shots["review"] = tmp_path / "review.png"
+            page.screenshot(path=str(shots["review"]))
+
+            # 2. Try again (the R key): the same question again, then feedback that compares the attempts.
+            page.keyboard.press("r")
+            expect(page.locator("#captions li.question")).to_have_count(2, timeout=20 * ms)
+            expect(page.locator("#progress")).to_contain_text("Question 1 of 2")
+            expect(review).to_be_hidden()
+            expect(page.locator("#done")).to_be_enabled(timeout=20 * ms)
+            compare = review.locator(".compare")
+            expect(compare).to_contain_text("Attempt 2 against attempt 1", timeout=90 * ms)
+            expect(compare).to_contain_text("→")
+            expect(review.locator(".fb header")).to_contain_text("attempt 2")
+            expect(cont).to_be_enabled()
+            # The first attempt is in the history beside the stage; the second joins it on Continue.
+            expect(page.locator("#feedback-list .fb:not([hidden])")).to_have_count(1)
+            shots["retry"] = tmp_path / "retry.png"
+            page.screenshot(path=str(shots["retry"]))
+
+            # 3. Continue (Enter) asks the next question; its feedback, the last, is shown before the report.
+            page.keyboard.press("Enter")
+            expect(page.locator("#progress")).to_contain_text("Question 2 of 2", timeout=20 * ms)
+            expect(review).to_be_hidden()
+            expect(page.locator("#feedback-list .fb:not([hidden])")).to_have_count(2)
+            expect(cont).to_have_text("See the report Enter", timeout=90 * ms)
+            expect(cont).to_be_enabled()
+            last = review.locator(".fb")
+            expect(last.locator(".points li[data-verdict]")).not_to_have_count(0)
+            expect(last.locator(".verdict").first).to_contain_text(":")
+            expect(last.locator(".tips li")).not_to_have_count(0)
+            expect(page.locator("#report")).to_be_hidden()
+            shots["last"] = tmp_path / "last.png"
+            page.screenshot(path=str(shots["last"]))
+
+            cont.click()
+            expect(page.locator("#report")).to_be_visible(timeout=30 * ms)
+            expect(page.locator("#report details")).to_have_count(2)
+            assert not errors, errors
+        finally:
+            browser.close()
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    for name, shot in shots.items():
+        shutil.copy(shot, SCREENS / f"{name}.png")

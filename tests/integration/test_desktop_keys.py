@@ -62,7 +62,7 @@ def short_clips(speech_clips: list[dict]) -> tuple[dict, dict]:
     pytest.fail("the shared speech data has no two short clips with different words")
 
 
-def test_enter_pause_skip_reveal_quit_through_a_terminal(pulse, speech_clips, tmp_path):
+def test_enter_pause_skip_reveal_review_retry_quit_through_a_terminal(pulse, speech_clips, tmp_path):
     while_paused, answered = short_clips(speech_clips)
     paused_wav = answer_wav([while_paused], tmp_path / "paused.wav")
     answer = answer_wav([answered], tmp_path / "answer.wav")
@@ -82,14 +82,24 @@ def test_enter_pause_skip_reveal_quit_through_a_terminal(pulse, speech_clips, tm
         run.wait_for("[done]")
         run.wait_for("You said:")
         run.wait_for("Feedback — score", 60 * UNIT_S)
+        # At a terminal the feedback is reviewed: t asks the question again; skipping that attempt
+        # keeps the graded first one.
+        run.wait_for("[Enter = next question · t = try this question again · q = end]", 30 * UNIT_S)
+        run.press("t")
+        run.wait_for("[listening", 60 * UNIT_S)
+        run.press("s")
+        run.wait_for("[skip]")
 
         run.wait_for("[listening", 60 * UNIT_S)
+        run.press("t")  # means nothing while answering
         run.press("s")
         run.wait_for("[skip]")
 
         run.wait_for("[listening", 60 * UNIT_S)
         run.press("r")
         run.wait_for("What a strong answer covers", 60 * UNIT_S)
+        run.wait_for("[Enter = next question", 30 * UNIT_S)
+        run.press("\r")
 
         run.wait_for("[listening", 60 * UNIT_S)
         run.press("q")
@@ -101,12 +111,13 @@ def test_enter_pause_skip_reveal_quit_through_a_terminal(pulse, speech_clips, tm
         run.close()
 
     assert restored[3] == run.attrs_before[3], "terminal left in cbreak mode"
-    assert run.out.text.count("Interviewer:") == 4
+    assert run.out.text.count("Interviewer:") == 5  # four questions, the first one twice
     first, skipped, revealed = json.loads(report_path.read_text())["questions"]  # the 4th was quit
     heard = normalise(" ".join(first["answers"])).split()
     expected = key_words(answered["reference"])
     assert sum(was_heard(w, heard) for w in expected) >= 0.5 * len(expected), (heard, expected)
     assert not any(w in heard for w in key_words(while_paused["reference"])), heard
     assert first["score"] is not None and not first["skipped"]
+    assert first["attempts"] == [first["score"], None]
     assert skipped["skipped"] and skipped["score"] is None
     assert revealed["revealed"]

@@ -33,8 +33,9 @@ def grader():
     return make_grader("rubric")
 
 
-def _run(bank, grader, script, **settings):
+def _run(bank, grader, script, reviews=(), **settings):
     channel = ScriptedChannel.answering(script)
+    channel.reviews = list(reviews)
     interview = Interview(bank, InterviewSettings(**settings), channel, make_policy("rubric"), grader)
     report = asyncio.run(interview.run())
     return channel, report
@@ -102,3 +103,62 @@ def test_report_aggregates_rounds_key_points_delivery_and_tips(bank, grader):
     assert drift["score"] > store["score"]
     assert any(k.question_id == "feature-store" and not k.covered for k in report.key_points)
     assert report.top_tips
+
+
+def test_without_review_the_flow_never_waits(bank, grader):
+    channel, _ = _run(bank, grader, ["Drift is bad.", "Feature stores store features."],
+                      question_ids=("model-and-data-drift", "feature-store"), max_follow_ups=0)
+    assert not any(k in ("review", "attempt") for k, _ in channel.events)
+
+
+def test_review_waits_after_each_feedback_then_a_retry_is_compared_with_the_first_attempt(bank, grader):
+    channel, report = _run(bank, grader, ["Drift is when the model gets worse.", STRONG_DRIFT, "It stores features."],
+                           reviews=["retry", "next", "next"], review=True, max_follow_ups=0,
+                           question_ids=("model-and-data-drift", "feature-store"))
+    kinds = [k for k, _ in channel.events]
+    # Each feedback is followed by a review before anything else is said, the last one included.
+    for i, kind in enumerate(kinds):
+        if kind == "feedback":
+            assert kinds[i + 1:i + 3] == ["attempt", "review"], kinds
+    assert kinds[-2:] == ["review", "close"]
+    assert [v for k, v in channel.events if k == "listen"] == ["q1", "q1r2", "q2"]
+    assert channel.said("question")[0] == channel.said("question")[1]  # the same question, asked again
+
+    reviews = [v for k, v in channel.events if k == "review"]
+    assert [(r.question_id, r.attempt, r.last) for r in reviews] == [
+        ("model-and-data-drift", 1, False), ("model-and-data-drift", 2, False), ("feature-store", 1, True)]
+    notes = [v for k, v in channel.events if k == "attempt"]
+    assert notes[0].number == 1 and notes[0].comparison is None
+    comparison = notes[1].comparison
+    assert comparison.previous_attempt == 1 and comparison.attempt == 2
+    assert comparison.score_change > 10
+    first, second = [v for k, v in channel.events if k == "feedback"][:2]
+    before = {k.key_point_id: k.verdict for k in first.key_points}
+    after = {k.key_point_id: k.verdict for k in second.key_points}
+    assert "data-drift" in [c.key_point_id for c in comparison.gained]
+    changed = {c.key_point_id for c in (*comparison.gained, *comparison.lost)}
+    assert changed == {kp for kp in after if after[kp] != before[kp]}
+    assert all((c.before, c.after) == (before[c.key_point_id], after[c.key_point_id])
+               for c in (*comparison.gained, *comparison.lost))
+
+    drift = report.questions[0]
+    assert drift["attempts"] == [first.overall, second.overall] and drift["score"] == second.overall
+    assert drift["answers"] == [STRONG_DRIFT]  # the attempt that counts is the last one
+    assert "attempts" not in report.questions[1]
+
+
+def test_a_skipped_question_is_not_reviewed_and_stop_at_a_review_ends_the_session(bank, grader):
+    channel, report = _run(bank, grader, ["skip", "Feature stores keep features.", "never asked"],
+                           reviews=["stop"], review=True, max_follow_ups=0,
+                           question_ids=("mlops-vs-devops", "feature-store", "ml-lifecycle"))
+    assert [v.question_id for k, v in channel.events if k == "review"] == ["feature-store"]
+    assert len(channel.said("question")) == 2 and channel.events[-1][0] == "close"
+    assert [q["id"] for q in report.questions] == ["mlops-vs-devops", "feature-store"]
+
+
+def test_a_retry_that_is_skipped_leaves_the_graded_attempt_in_the_report(bank, grader):
+    _, report = _run(bank, grader, [STRONG_DRIFT, "skip"], reviews=["retry"], review=True, max_follow_ups=0,
+                     question_ids=("model-and-data-drift",))
+    drift = report.questions[0]
+    assert drift["score"] is not None and not drift["skipped"] and drift["answers"] == [STRONG_DRIFT]
+    assert drift["attempts"] == [drift["score"], None]

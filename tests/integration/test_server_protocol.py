@@ -470,3 +470,137 @@ def test_disconnect_mid_answer_then_resume_keeps_the_audio(server, speech_clips)
         await c2.close()
 
     asyncio.run(run())
+
+
+# ---------------------------------------------------------------------------
+# review: feedback, then the candidate's next or retry
+# ---------------------------------------------------------------------------
+
+
+async def seen_or_next(c: Client, kind: str, **fields: Any) -> dict:
+    """The message of ``kind`` with ``fields`` if it already arrived (while waiting for another), else the next one."""
+    for m in c.messages:
+        if m["type"] == kind and all(m.get(k) == v for k, v in fields.items()):
+            return m
+    while True:
+        m = await c.until(kind, timeout_s=90 * UNIT_S)
+        if all(m.get(k) == v for k, v in fields.items()):
+            return m
+
+
+async def quiet_for(c: Client, seconds: float) -> list[dict]:
+    """Every message that arrives within ``seconds`` (none is expected while the server waits)."""
+    got: list[dict] = []
+    try:
+        while True:
+            got.append(await c.next(seconds))
+    except asyncio.TimeoutError:
+        return got
+
+
+def test_review_waits_for_next_retry_asks_again_and_bad_order_is_a_clear_error(server, answer, store):
+    async def run() -> str:
+        c = await Client.open(server.ws_url())
+        await c.send(**start_msg(questions=2, follow_ups=0, review=True))
+        session = await c.until("session")
+        await c.send(type="next")  # nothing graded yet
+        err = await c.until("error")
+        assert err["code"] == "nothing_to_review" and "'reviewing'" in err["message"]
+        q1 = await seen_or_next(c, "question", index=1)
+        await seen_or_next(c, "listening", turn_id="q1")
+        await c.send(type="retry")  # while answering: nothing to review either, and the answer goes on
+        assert (await c.until("error"))["code"] == "nothing_to_review"
+        await c.stream(answer, 16000)
+        assert (await c.until("final"))["turn_id"] == "q1"
+        first = await c.until("feedback", timeout_s=90 * UNIT_S)
+        assert first["attempt"] == 1 and "comparison" not in first
+        reviewing = await c.until("reviewing")
+        assert reviewing == {"type": "reviewing", "question_id": q1["id"], "attempt": 1, "last": False}
+
+        # While the candidate reads, nothing is asked and no answer clock runs.
+        assert await quiet_for(c, 2.0 * UNIT_S) == []
+        await c.send(type="end_answer")
+        assert (await c.next())["code"] == "wrong_state"
+
+        # A dropped link during review comes back to the same feedback and the same choice.
+        await c.ws.close()
+        c = await Client.open(server.ws_url())
+        await c.send(type="resume_session", resume_token=session["resume_token"])
+        await c.until("session")
+        assert (await c.until("feedback"))["attempt"] == 1
+        assert (await c.until("reviewing"))["attempt"] == 1
+
+        await c.send(type="retry")
+        again = await c.until("question")
+        assert (again["id"], again["index"]) == (q1["id"], 1)
+        listening = await c.until("listening")
+        assert listening["turn_id"] == "q1r2" and listening["timer_s"] >= 60
+        await c.stream(answer, 16000)
+        assert (await c.until("final"))["turn_id"] == "q1r2"
+        second = await c.until("feedback", timeout_s=90 * UNIT_S)
+        comparison = second["comparison"]
+        assert second["attempt"] == 2 and comparison["attempt"] == 2 and comparison["previous_attempt"] == 1
+        assert comparison["previous_score"] == round(first["overall"], 1)
+        assert comparison["score_change"] == round(second["overall"] - first["overall"], 1)
+        assert (await c.until("reviewing"))["attempt"] == 2
+
+        await c.send(type="next")
+        await c.send(type="next")  # one review, one choice: the second has nothing to review
+        err = await c.until("error")
+        assert err["code"] == "nothing_to_review"
+        q2 = await seen_or_next(c, "question", index=2)  # it may come before the error
+        listening = await seen_or_next(c, "listening", turn_id="q2")
+        assert listening["timer_s"] >= 60  # its clock starts once it is asked, in full
+        await c.stream(answer, 16000)
+        await c.until("feedback", timeout_s=90 * UNIT_S)
+        last = await c.until("reviewing")
+        assert last["last"] is True and last["question_id"] == q2["id"]
+        assert await quiet_for(c, 1.0 * UNIT_S) == []  # the report waits for the candidate too
+        await c.send(type="next")
+        report = await c.until("report")
+        assert report["status"] == "completed"
+        assert report["questions"][0]["attempts"] == [first["overall"], second["overall"]]
+        assert "attempts" not in report["questions"][1]
+        await c.close()
+        return session["id"]
+
+    session_id = asyncio.run(run())
+    stored = store.get(session_id)
+    attempts = stored["questions"][0]["attempts"]
+    assert [(a["attempt"], a["turn_id"]) for a in attempts] == [(1, "q1"), (2, "q1r2")]
+    candidate = [i["turn_id"] for i in stored["timeline"] if i["speaker"] == "candidate"]
+    assert candidate == ["q1", "q1r2", "q2"]
+    assert store.audio_path(session_id, "q1r2").stat().st_size > 16000 * 2  # the retry's own recording
+
+
+def test_next_in_a_session_without_review_says_how_to_turn_it_on(server):
+    async def run() -> None:
+        c = await Client.open(server.ws_url())
+        await c.send(**start_msg())
+        await c.until("listening")
+        await c.send(type="next")
+        err = await c.until("error")
+        assert err["code"] == "review_off" and '"review": true' in err["message"]
+        await c.send(type="stop")  # the session survived the error
+        assert (await c.until("report"))["status"] == "stopped"
+        await c.close()
+
+    asyncio.run(run())
+
+
+def test_stop_during_review_ends_with_the_report(server, answer):
+    async def run() -> None:
+        c = await Client.open(server.ws_url())
+        await c.send(**start_msg(questions=2, follow_ups=0, review=True))
+        await c.until("listening")
+        await c.stream(answer, 16000)
+        feedback = await c.until("feedback")
+        await c.until("reviewing")
+        await c.send(type="stop")
+        report = await c.until("report")
+        assert report["status"] == "stopped"
+        assert [q["id"] for q in report["questions"]] == [feedback["question_id"]]  # the second never asked
+        assert not [m for m in c.messages if m["type"] == "question" and m["index"] == 2]
+        await c.close()
+
+    asyncio.run(run())

@@ -100,3 +100,39 @@ def test_report_says_the_session_ended_early_and_what_was_not_reached(tmp_path):
            "fundamentals)" in out
     assert [q["id"] for q in report["not_reached"]] == ["feature-store", "mlops-vs-devops"]
     assert (report["status"], report["end_reason"], report["grader"]) == ("stopped", "stop", "offline")
+def test_typed_review_retries_a_question_compares_the_attempts_and_stores_both(tmp_path, store_url):
+    from voice_interviewer.store import SessionStore
+
+    vague = "Drift is when the model gets worse."
+    stdin = f"{vague}\n\nwhat?\n/retry\n{DRIFT_ANSWER}\n\n\n"
+    store_args = ["--store", store_url] if store_url else []
+    proc, report = _practice(tmp_path, stdin, "--question-id", "model-and-data-drift", "--follow-ups", "0",
+                             "--review", *store_args)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "Enter = see the report · /retry = try this question again · stop = end" in out
+    assert "type /retry to answer this one again" in out  # "what?" is neither choice: said so, asked again
+    assert out.count("Interviewer: Explain model drift and data drift") == 2
+    first, second = out.index("Feedback — score"), out.rindex("Feedback — score")
+    assert first < out.index("Attempt 2 — score") < second
+    assert "since attempt 1" in out and "Gained: " in out
+    assert out.index("Session report") > second
+
+    question = report["questions"][0]
+    assert len(question["attempts"]) == 2 and question["score"] == question["attempts"][1]
+    with SessionStore(tmp_path / "data", url=store_url) as store:
+        doc = store.get(report["session_id"])
+    attempts = doc["questions"][0]["attempts"]
+    assert [(a["attempt"], a["turn_id"]) for a in attempts] == [(1, "q1"), (2, "q1r2")]
+    assert [a["overall"] for a in attempts] == question["attempts"]
+    assert doc["questions"][0]["feedback"]["overall"] == question["score"]  # the attempt that counts
+    answers = {i["turn_id"]: i["text"] for i in doc["timeline"] if i["speaker"] == "candidate"}
+    assert answers == {"q1": vague, "q1r2": DRIFT_ANSWER}
+    assert doc["settings"]["review"] is True
+
+
+def test_piped_answers_are_not_held_for_review(tmp_path):
+    proc, report = _practice(tmp_path, "Feature stores keep features.\n\n", "--question-id", "feature-store",
+                             "--follow-ups", "0")
+    assert proc.returncode == 0, proc.stderr
+    assert "/retry" not in proc.stdout and report["questions"][0]["score"] is not None

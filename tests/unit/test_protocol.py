@@ -29,7 +29,7 @@ def rejected(text) -> ProtocolError:
 
 def test_start_round_trip_with_all_fields():
     msg = p.Start(role="mlops-engineer", sample_rate=44100, rounds=("ml-systems", "behavioural"), questions=3,
-                  timer_s=90.0, interviewer="llm", voice_engine="pyttsx3", order="mixed", follow_ups=2)
+                  timer_s=90.0, interviewer="llm", voice_engine="pyttsx3", order="mixed", follow_ups=2, review=True)
     assert p.parse_client_message(p.encode_client(msg)) == msg
 
 
@@ -37,6 +37,7 @@ def test_start_defaults_and_comma_separated_rounds():
     msg = p.parse_client_message(start(rounds="a, b"))
     assert msg == p.Start(role="mlops-engineer", sample_rate=48000, rounds=("a", "b"))
     assert msg.voice_engine is None and msg.timer_s is None and msg.follow_ups == 1
+    assert msg.review is False  # a client that does not ask for review keeps the uninterrupted flow
 
 
 @pytest.mark.parametrize("kind", p.COMMANDS)
@@ -88,6 +89,8 @@ def test_resume_session_round_trip():
     (start(voice_engine="say"), p.BAD_FIELD, ["start.voice_engine", "'piper'", "or null"]),
     (start(order="random"), p.BAD_FIELD, ["start.order", "'by-round'"]),
     (start(follow_ups=9), p.BAD_FIELD, ["start.follow_ups", "0 to 5"]),
+    (start(review="yes"), p.BAD_FIELD, ["start.review", '"yes"', "true or false"]),
+    (start(review=1), p.BAD_FIELD, ["start.review", "true or false"]),
     ('{"type": "resume_session"}', p.BAD_FIELD, ["resume_session.resume_token", "null"]),
     ('{"type": "resume_session", "resume_token": "x"}', p.BAD_FIELD, ["resume_token"]),
 ])
@@ -125,6 +128,9 @@ SERVER_MESSAGES = [
                "q1", "silence"),
     p.FeedbackMsg("q-drift", {k: v for k, v in FEEDBACK.items() if k != "question_id"}),
     p.RevealMsg("q-drift", "A strong answer covers monitoring."),
+    p.ReviewingMsg("q-drift", 2, True),
+    p.FeedbackMsg("q-drift", {k: v for k, v in FEEDBACK.items() if k != "question_id"}, 2,
+                  {"attempt": 2, "previous_attempt": 1, "score_change": 12.0, "gained": [], "lost": []}),
     p.StateMsg("thinking"),
     p.ReportMsg({"session_id": "abc123", "overall": 61.0, "questions": []}, "stopped"),
     p.ErrorMsg(p.WRONG_STATE, "'skip' arrived while no answer is being recorded"),
@@ -142,6 +148,18 @@ def test_server_messages_round_trip(msg):
 def test_feedback_message_is_flat_feedback_plus_question_id():
     d = json.loads(p.encode_server(SERVER_MESSAGES[6]))
     assert d["question_id"] == "q-drift" and d["overall"] == 61.0 and d["key_points"][0]["evidence"]
+
+
+def test_feedback_carries_attempt_and_comparison_only_in_review_sessions():
+    plain = json.loads(p.encode_server(p.FeedbackMsg("q-drift", dict(FEEDBACK))))
+    assert "attempt" not in plain and "comparison" not in plain
+    first = json.loads(p.encode_server(p.FeedbackMsg("q-drift", dict(FEEDBACK), 1)))
+    assert first["attempt"] == 1 and "comparison" not in first
+
+
+@pytest.mark.parametrize("kind", ["next", "retry"])
+def test_review_choices_are_commands(kind):
+    assert p.parse_client_message(json.dumps({"type": kind})) == p.Command(kind)
 
 
 def test_error_frame_carries_code_and_message():

@@ -243,6 +243,60 @@ def test_records_a_scripted_voice_interview(tmp_path: Path, speech_dir: Path, ma
     assert store.records.count_segments(interview.session_id) == sum(len(i["segments"]) for i in answers)
 
 
+class RetryingVoiceChannel(ScriptedVoiceChannel):
+    """Reviews each question: asks for the first one again once, then goes on."""
+
+    def __init__(self, speech_dir: Path):
+        super().__init__(speech_dir)
+        self.notes: list = []
+        self.choices = ["retry"]
+
+    async def listen(self, request: ListenRequest) -> Reply:
+        # A second attempt speaks the clip of the first attempt's follow-up: a different answer.
+        if request.turn_id not in CLIPS:
+            CLIPS[request.turn_id] = CLIPS["q1f1" if request.turn_id == "q1r2" else "q1"]
+        return await super().listen(request)
+
+    async def show_feedback(self, question, feedback, note=None) -> None:
+        self.notes.append(note)
+
+    async def review(self, request):
+        from voice_interviewer.review import ReviewChoice
+
+        return ReviewChoice(self.choices.pop(0) if self.choices else "next")
+
+
+def test_every_attempt_is_stored_with_its_answers_audio_and_grade(tmp_path: Path, speech_dir: Path,
+                                                                  make_store, monkeypatch) -> None:
+    monkeypatch.setattr(f"{__name__}.CLIPS", dict(CLIPS))  # the channel adds the retry's turns
+    store = make_store(tmp_path)
+    bank = parse_bank(BANK_YAML, "test.yaml")
+    settings = InterviewSettings(role="test-role", question_ids=("family-duty",), max_follow_ups=1, review=True)
+    channel = RetryingVoiceChannel(speech_dir)
+    interview = Interview(bank, settings, channel, RubricInterviewer(), PhraseGrader(), store.recorder())
+    report = asyncio.run(interview.run())
+    sid = interview.session_id
+    doc = store.get(sid)
+
+    candidate = [i["turn_id"] for i in doc["timeline"] if i["speaker"] == "candidate"]
+    assert candidate[0] == "q1" and "q1r2" in candidate
+    assert all(t.startswith(("q1f", "q1r2")) for t in candidate[1:]), candidate
+    for turn in candidate:  # every attempt's answers keep their own recording
+        with wave.open(str(store.audio_path(sid, turn)), "rb") as w:
+            assert w.getnframes() > 0
+    attempts = doc["questions"][0]["attempts"]
+    assert [(a["attempt"], a["turn_id"]) for a in attempts] == [(1, "q1"), (2, "q1r2")]
+    scores = [n.comparison for n in channel.notes if n is not None and n.comparison is not None]
+    assert [a["overall"] for a in attempts] == [scores[0].previous_score, scores[0].score]
+    assert attempts[1]["feedback"]["overall"] == doc["questions"][0]["feedback"]["overall"]  # the last counts
+    assert report.questions[0]["attempts"] == [a["overall"] for a in attempts]
+    assert doc["history"]["family-duty"] == [{"session_id": sid, "started_at": doc["started_at"],
+                                               "score": attempts[1]["overall"]}]
+
+    store.delete(sid)
+    assert store.database.rows("SELECT COUNT(*) AS n FROM attempts WHERE session_id = ?", (sid,))[0]["n"] == 0
+
+
 def test_history_spans_sessions(tmp_path: Path, speech_dir: Path, make_store) -> None:
     store = make_store(tmp_path)
     first, _, _ = run_interview(store, speech_dir, session_id="aaaaaaaaaaaa0001")
@@ -423,7 +477,7 @@ def test_every_table_exists_at_the_current_version(tmp_path: Path, make_store) -
     assert schema_version(store.database) == SCHEMA_VERSION
     versions = [r["version"] for r in store.database.rows("SELECT version FROM schema_migrations ORDER BY version")]
     assert versions == list(range(1, SCHEMA_VERSION + 1))
-    for table in ("sessions", "turns", "answers", "segments", "feedback", "utterances"):
+    for table in ("sessions", "turns", "answers", "segments", "feedback", "utterances", "attempts"):
         assert store.database.rows(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"] == 0
 
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # imported for annotations only: channels must not pull in he
     from ..bank import Question
     from ..recording import Recorder
     from ..report import SessionReport
+    from ..review import AttemptNote, ReviewChoice, ReviewRequest
     from ..scoring.feedback import Feedback
 
 
@@ -126,11 +127,23 @@ class Channel(Protocol):
     async def thinking(self) -> None:
         """The interviewer is preparing the next turn (grading, deciding): show that state."""
 
-    async def show_feedback(self, question: "Question", feedback: "Feedback") -> None:
-        """Show the grade of one question's answer."""
+    async def show_feedback(self, question: "Question", feedback: "Feedback",
+                            note: "AttemptNote | None" = None) -> None:
+        """Show the grade of one question's answer.
+
+        ``note`` is given in review sessions only: which attempt this was and, from the
+        second on, how it compares with the previous graded attempt.
+        """
 
     async def reveal(self, question: "Question") -> None:
         """Show what a strong answer covers."""
+
+    async def review(self, request: "ReviewRequest") -> "ReviewChoice":
+        """The candidate reads the feedback, then continues, retries the question or stops.
+
+        Called only in review sessions, after the feedback (and reveal). A channel that
+        cannot ask (no keys to read) answers ``NEXT`` at once.
+        """
 
     async def close(self, report: "SessionReport | None") -> None:
         """The session ended (report is None if it ended before any answer was graded)."""

@@ -29,16 +29,18 @@ from ..bank import Question
 from ..errors import AudioDeviceError
 from ..recording import NullRecorder, Recorder
 from ..report import SessionReport
+from ..review import AttemptNote, ReviewChoice, ReviewRequest
 from ..scoring.feedback import Feedback
 from ..transcript import Transcript
 from .base import ListenRequest, Reply, ReplyAction, SessionInfo, Utterance, UtteranceKind, utterance_sentences
 from .devices import DeviceInfo
-from .render import render_feedback, render_reveal
+from .render import render_attempt, render_feedback, render_reveal, review_prompt
 from .terminal_ui import KEY_HELP, KeyReader, Screen
 
 LISTEN_RATE_HZ = 16000
 KEY_REPLIES = {"skip": ReplyAction.SKIPPED, "reveal": ReplyAction.REVEALED, "quit": ReplyAction.STOPPED}
 KEY_REASONS = {"done": "done", "skip": "skip", "reveal": "reveal", "quit": "stop"}
+REVIEW_KEYS = {"done": ReviewChoice.NEXT, "retry": ReviewChoice.RETRY, "quit": ReviewChoice.STOP}
 COUNTDOWN_MARKS_S = (30, 10)  # announced as plain lines when the status line cannot be redrawn
 
 
@@ -221,6 +223,8 @@ class DesktopChannel:
                 if kind == "gone":
                     raise self._device_gone(value)
                 if kind == "key":
+                    if value not in KEY_REASONS and value != "pause":
+                        continue  # a review key ("t") means nothing while answering
                     if value == "pause":
                         paused = not paused
                         self.screen.line("[paused — press p to resume]" if paused else "[resumed]")
@@ -259,13 +263,33 @@ class DesktopChannel:
             warming, self._warming = self._warming, None
             await warming
 
-    async def show_feedback(self, question: Question, feedback: Feedback) -> None:
+    async def show_feedback(self, question: Question, feedback: Feedback, note: AttemptNote | None = None) -> None:
         self.screen.line()
+        if note is not None and note.comparison is not None:
+            self.screen.line(render_attempt(note))
         self.screen.line(render_feedback(question, feedback))
 
     async def reveal(self, question: Question) -> None:
         self.screen.line()
         self.screen.line(render_reveal(question))
+
+    async def review(self, request: ReviewRequest) -> ReviewChoice:
+        """Wait for Enter (go on), t (try again) or q (quit); without keys there is no one to ask."""
+        if self._keys is None or not self._keys.active:
+            return ReviewChoice.NEXT
+        self._drop_queued(keep_keys=("quit",))  # an Enter pressed while grading must not skip the feedback
+        self.screen.line(review_prompt(request, "Enter", "t", "q"))
+        while True:
+            try:
+                kind, value = await asyncio.wait_for(self._queue.get(), 1.0)
+            except asyncio.TimeoutError:
+                if self._keys is None or not self._keys.active:  # the terminal closed: nobody can answer
+                    return ReviewChoice.NEXT
+                continue
+            if kind == "gone":
+                raise self._device_gone(value)
+            if kind == "key" and value in REVIEW_KEYS:
+                return REVIEW_KEYS[value]
 
     async def close(self, report: SessionReport | None) -> None:
         from .render import render_report

@@ -6,6 +6,7 @@ import textwrap
 
 from ..bank import Question
 from ..report import SessionReport
+from ..review import AttemptNote, ReviewRequest
 from ..scoring.feedback import VERDICT_LABELS, Feedback
 
 VERDICT_MARKS = {"covered": "✓", "partial": "~", "missed": "✗", "incorrect": "!"}
@@ -40,6 +41,28 @@ def render_feedback(question: Question, fb: Feedback) -> str:
         lines.append("  Tips:")
         lines += [_wrap(f"- {t}") for t in fb.tips]
     return "\n".join(lines)
+
+
+def render_attempt(note: AttemptNote) -> str:
+    """The line(s) above a retried answer's feedback: the score's move and the points gained or lost."""
+    c = note.comparison
+    if c is None:
+        return f"Attempt {note.number}"
+    lines = [f"Attempt {c.attempt} — score {c.previous_score:.0f} → {c.score:.0f} ({c.score_change:+.0f}) "
+             f"since attempt {c.previous_attempt}"]
+    for label, changes in (("Gained", c.gained), ("Lost", c.lost)):
+        for ch in changes:
+            lines.append(_wrap(f"{label}: {ch.statement} ({VERDICT_LABELS[ch.before].lower()} → "
+                               f"{VERDICT_LABELS[ch.after].lower()})", "  "))
+    if not c.gained and not c.lost:
+        lines.append("  Same key points as before.")
+    return "\n".join(lines)
+
+
+def review_prompt(request: ReviewRequest, next_key: str, retry_key: str, stop_key: str) -> str:
+    """What the candidate can do after reading a question's feedback."""
+    onward = "see the report" if request.last else "next question"
+    return f"[{next_key} = {onward} · {retry_key} = try this question again · {stop_key} = end]"
 
 
 def render_reveal(question: Question) -> str:

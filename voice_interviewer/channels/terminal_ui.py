@@ -20,7 +20,8 @@ import textwrap
 from collections.abc import Callable
 from typing import TextIO
 
-KEY_ACTIONS = {"\n": "done", "\r": "done", "s": "skip", "r": "reveal", "p": "pause", "q": "quit"}
+# "t" (try again) acts only while a question's feedback is under review; Enter then goes on.
+KEY_ACTIONS = {"\n": "done", "\r": "done", "s": "skip", "r": "reveal", "p": "pause", "q": "quit", "t": "retry"}
 KEY_HELP = "Enter = done · s = skip · r = reveal strong answer · p = pause/resume · q = quit"
 METER_FLOOR_DBFS = -60.0
 

@@ -2,6 +2,8 @@
 
 An answer is one or more lines ended by an empty line (or end of input). A line
 that is only a command word acts on the question: ``skip``, ``reveal``, ``stop``.
+In review sessions, after each question's feedback an empty line goes on and
+``/retry`` (or ``retry``) answers the same question again.
 Reading happens in a worker thread so the flow's event loop stays responsive.
 """
 
@@ -15,6 +17,7 @@ from typing import TextIO
 from ..bank import Question
 from ..recording import Recorder
 from ..report import SessionReport
+from ..review import AttemptNote, ReviewChoice, ReviewRequest
 from ..scoring.feedback import Feedback
 from ..transcript import Transcript
 from .base import (
@@ -26,10 +29,13 @@ from .base import (
     UtteranceKind,
     utterance_sentences,
 )
-from .render import render_feedback, render_report, render_reveal
+from .render import render_attempt, render_feedback, render_report, render_reveal, review_prompt
 
 COMMANDS = {"skip": ReplyAction.SKIPPED, "reveal": ReplyAction.REVEALED, "stop": ReplyAction.STOPPED,
             "quit": ReplyAction.STOPPED}
+REVIEW_WORDS = {"": ReviewChoice.NEXT, "next": ReviewChoice.NEXT, "/next": ReviewChoice.NEXT,
+                "retry": ReviewChoice.RETRY, "/retry": ReviewChoice.RETRY,
+                "stop": ReviewChoice.STOP, "quit": ReviewChoice.STOP}
 
 
 class TextChannel:
@@ -47,6 +53,8 @@ class TextChannel:
         self._print(f"Mock interview: {session.role_title} — {len(session.questions)} question(s), "
                     f"interviewer: {session.interviewer}. Session {session.session_id}.")
         self._print("Type your answer; end it with an empty line. Commands: skip, reveal, stop.")
+        if session.settings.get("review"):
+            self._print("After each question's feedback: Enter goes on, /retry answers the question again.")
 
     async def say(self, utterance: Utterance) -> None:
         label = {UtteranceKind.QUESTION: "Interviewer", UtteranceKind.FOLLOW_UP: "Follow-up"}.get(
@@ -80,13 +88,27 @@ class TextChannel:
     async def thinking(self) -> None:
         pass
 
-    async def show_feedback(self, question: Question, feedback: Feedback) -> None:
+    async def show_feedback(self, question: Question, feedback: Feedback, note: AttemptNote | None = None) -> None:
         self._print()
+        if note is not None and note.comparison is not None:
+            self._print(render_attempt(note))
         self._print(render_feedback(question, feedback))
 
     async def reveal(self, question: Question) -> None:
         self._print()
         self._print(render_reveal(question))
+
+    async def review(self, request: ReviewRequest) -> ReviewChoice:
+        self._print(review_prompt(request, "Enter", "/retry", "stop"))
+        while True:
+            line = await asyncio.to_thread(self.stdin.readline)
+            if line == "":
+                self._eof = True
+                return ReviewChoice.STOP
+            choice = REVIEW_WORDS.get(line.strip().lower())
+            if choice is not None:
+                return choice
+            self._print("Press Enter for the next question, type /retry to answer this one again, or stop.")
 
     async def close(self, report: SessionReport | None) -> None:
         self._print()

@@ -13,8 +13,9 @@ re-attach re-sends the current question and listening state.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,7 @@ from ..protocol import (
     QuestionMsg,
     ReportMsg,
     RevealMsg,
+    ReviewingMsg,
     SayMsg,
     ServerMessage,
     SessionMsg,
@@ -36,6 +38,7 @@ from ..protocol import (
     check_audio_frame,
     encode_server,
 )
+from ..review import AttemptNote, ReviewChoice, ReviewGate, ReviewRequest
 from ..transcript import Transcript
 from .base import ListenRequest, Reply, ReplyAction, SessionInfo, Utterance, UtteranceKind, utterance_sentences
 
@@ -50,6 +53,9 @@ END_ACTIONS = {"done": ReplyAction.ANSWERED, "silence": ReplyAction.ANSWERED, "t
                "skip": ReplyAction.SKIPPED, "reveal": ReplyAction.REVEALED, "stop": ReplyAction.STOPPED,
                "disconnected": ReplyAction.STOPPED, "session_limit": ReplyAction.STOPPED}
 COMMAND_REASONS = {"end_answer": "done", "skip": "skip", "reveal": "reveal"}
+REVIEW_COMMANDS = ("next", "retry")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,8 @@ class ChannelOptions:
         max_audio_speed: Audio may arrive at most this many times faster than real time
             (plus a two-second burst); beyond that frames are refused with an error.
         voice_engine: Name of the synthesizer in use, reported in the ``session`` message.
+        review: The client asked to review each question's feedback (``start.review``):
+            ``next`` and ``retry`` are accepted while a review is open.
     """
 
     sample_rate: int = 16000
@@ -74,6 +82,7 @@ class ChannelOptions:
     resume_grace_s: float = 120.0
     max_audio_speed: float = 4.0
     voice_engine: str = ""
+    review: bool = False
 
 
 class TurnLatency:
@@ -175,6 +184,21 @@ class WebsocketChannel:
         self._timer_task: asyncio.Task | None = None
         self._bucket = (0.0, 0.0)  # (bytes allowed now, at clock time)
         self._finished = False
+        self._gate = ReviewGate(options.review)
+        self._review: asyncio.Future | None = None
+        self._tasks: set[asyncio.Task] = set()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task:
+        """Run ``coro`` in the background, keeping a reference until it ends and logging its failure."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("websocket channel task failed", exc_info=task.exception())
 
     # -- connection ----------------------------------------------------------------
 
@@ -208,7 +232,7 @@ class WebsocketChannel:
             return
         if self._turn is not None:
             self._stop_timer(self._turn)
-        self._grace_task = asyncio.ensure_future(self._grace())
+        self._grace_task = self._spawn(self._grace())
 
     async def _grace(self) -> None:
         await asyncio.sleep(self.options.resume_grace_s)
@@ -219,6 +243,9 @@ class WebsocketChannel:
         self._stop_reason = self._stop_reason or reason
         if self._turn is not None:
             self._end(self._turn, reason)
+        if self._review is not None and not self._review.done():
+            self._gate.close()
+            self._review.set_result(ReviewChoice.STOP)
 
     # -- frames from the read loop ---------------------------------------------------
 
@@ -227,6 +254,11 @@ class WebsocketChannel:
         turn = self._turn
         if name == "stop":
             self.request_stop("stop")
+            return
+        if name in REVIEW_COMMANDS:
+            choice = self._gate.choose(name)  # raises when nothing is under review
+            if self._review is not None and not self._review.done():
+                self._review.set_result(choice)
             return
         if turn is None:
             raise ProtocolError(WRONG_STATE, f"{name!r} arrived while no answer is being recorded; send it "
@@ -238,13 +270,13 @@ class WebsocketChannel:
                 raise ProtocolError(WRONG_STATE, "'pause' arrived but the answer is already paused; send 'resume'")
             turn.paused = True
             self._stop_timer(turn)
-            asyncio.ensure_future(self._send(self._listening_msg(turn)))
+            self._spawn(self._send(self._listening_msg(turn)))
         elif name == "resume":
             if not turn.paused:
                 raise ProtocolError(WRONG_STATE, "'resume' arrived but the answer is not paused; send 'pause' first")
             turn.paused = False
             self._start_timer(turn)
-            asyncio.ensure_future(self._send(self._listening_msg(turn)))
+            self._spawn(self._send(self._listening_msg(turn)))
 
     def audio(self, data: bytes) -> None:
         """Queue one PCM16 frame for the current answer; frames between answers are dropped."""
@@ -364,7 +396,7 @@ class WebsocketChannel:
         if self.link is not None:
             self._start_timer(turn)
         elif self._grace_task is None:
-            self._grace_task = asyncio.ensure_future(self._grace())
+            self._grace_task = self._spawn(self._grace())
         await self._send(self._listening_msg(turn))
         feeder = asyncio.ensure_future(self._feed(turn))
         ended = asyncio.ensure_future(turn.listener.wait_ended())
@@ -416,8 +448,12 @@ class WebsocketChannel:
         self.latency.thinking()
         await self._send(StateMsg("thinking"))
 
-    async def show_feedback(self, question: "Question", feedback: "Feedback") -> None:
-        msg = FeedbackMsg(question.id, feedback.to_dict())
+    async def show_feedback(self, question: "Question", feedback: "Feedback", note: AttemptNote | None = None) -> None:
+        if note is None:
+            msg = FeedbackMsg(question.id, feedback.to_dict())
+        else:
+            comparison = note.comparison.to_dict() if note.comparison is not None else None
+            msg = FeedbackMsg(question.id, feedback.to_dict(), note.number, comparison)
         self._replay = [msg]
         await self._send(msg)
 
@@ -425,6 +461,27 @@ class WebsocketChannel:
         msg = RevealMsg(question.id, question.strong_answer)
         self._replay.append(msg)
         await self._send(msg)
+
+    async def review(self, request: ReviewRequest) -> ReviewChoice:
+        """Tell the client the feedback is under review and wait for its ``next``, ``retry`` or ``stop``.
+
+        No answer is open meanwhile, so no answer clock runs: the next question's timer starts
+        only once it has been asked. A disconnect past the grace period ends the wait with ``stop``.
+        """
+        if self._stop_reason is not None:
+            return ReviewChoice.STOP
+        self._review = asyncio.get_running_loop().create_future()
+        self._gate.open(request)
+        msg = ReviewingMsg(request.question_id, request.attempt, request.last)
+        self._replay.append(msg)  # a client that reconnects now sees the feedback and the choice again
+        try:
+            await self._send(msg)
+            return await self._review
+        finally:
+            self._gate.close()
+            self._review = None
+            if msg in self._replay:
+                self._replay.remove(msg)
 
     async def close(self, report: "SessionReport | None") -> None:
         self._finished = True
@@ -436,7 +493,7 @@ class WebsocketChannel:
     def cancel_timers(self) -> None:
         """The session is over: no answer clock or resume grace may fire any more."""
         self._finished = True
-        for task in (self._grace_task, self._timer_task):
+        for task in (self._grace_task, self._timer_task, *self._tasks):
             if task is not None:
                 task.cancel()
         self._grace_task = self._timer_task = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import math
 import sys
@@ -52,6 +53,11 @@ def _practice(args: argparse.Namespace) -> int:
 
         return list_devices(sys.stdout)
     settings, bank = settings_for_bank(args)  # a typo is rejected before devices or models are touched
+    if args.review is None:
+        # Review waits for a key or a line: only where someone can give one. A script piping
+        # answers in, or a spoken session without keys, keeps the uninterrupted flow.
+        interactive = sys.stdin.isatty() and (args.text or not args.no_keys)
+        settings = dataclasses.replace(settings, review=interactive)
     if not args.text:
         from ..channels.desktop import DesktopOptions
         from ..channels.desktop_session import run_desktop_session

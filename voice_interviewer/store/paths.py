@@ -15,7 +15,7 @@ from pathlib import Path
 from ..errors import ConfigError, SessionNotFoundError
 
 SESSION_ID_PATTERN = re.compile(r"[0-9a-f]{8,32}")
-TURN_ID_PATTERN = re.compile(r"q[0-9]{1,3}(?:f[0-9]{1,2})?")
+TURN_ID_PATTERN = re.compile(r"q[0-9]{1,3}(?:r[0-9]{1,2})?(?:f[0-9]{1,2})?")  # q1, q1f1, q1r2, q1r2f1
 UTTERANCE_NAME_PATTERN = re.compile(r"u[0-9]{3,5}")
 ENV_DATA_DIR = "VOICE_INTERVIEWER_DATA"
 

@@ -148,7 +148,8 @@ class StoreRecorder:
             if not self._active():
                 return
             if not TURN_ID_PATTERN.fullmatch(str(turn_id)):
-                raise StoreError(f"turn id {turn_id!r} is not of the form q1 or q1f1")
+                raise StoreError(f"turn id {turn_id!r} is not of the form q1 or q1f1 "
+                                 f"(q1r2, q1r2f1 for a second attempt)")
             appender = self._candidate.get(turn_id)
             if appender is None:
                 self._ensure_answer(turn_id)
@@ -181,11 +182,14 @@ class StoreRecorder:
                 action=getattr(reply.action, "value", str(reply.action)), transcript=reply.transcript,
                 end_reason=reply.end_reason, duration_s=duration, audio_file=audio_file)
 
-    def feedback(self, question: "Question", feedback: "Feedback") -> None:
+    def feedback(self, question: "Question", feedback: "Feedback", attempt: int = 1, turn_id: str = "") -> None:
         with self._lock:
             if not self._active():
                 return
-            self._store.records.put_feedback(self._sid, question.id, feedback.overall, feedback.to_dict())
+            data = feedback.to_dict()
+            self._store.records.add_attempt(self._sid, question.id, attempt, turn_id=turn_id,
+                                            overall=feedback.overall, feedback=data)
+            self._store.records.put_feedback(self._sid, question.id, feedback.overall, data)
 
     def session_finished(self, report: "SessionReport | None", status: str) -> None:
         with self._lock:

@@ -194,6 +194,23 @@ class Records:
         if role is not None:
             return self.db.rows(sql + " WHERE s.role = ? ORDER BY s.started_at, f.session_id", (role,))
         return self.db.rows(sql + " ORDER BY s.started_at, f.session_id")
+    def add_attempt(self, session_id: str, question_id: str, attempt: int, *, turn_id: str,
+                    overall: float | None, feedback: Any) -> None:
+        """One graded attempt at a question; every attempt keeps its own row (``feedback`` holds the latest)."""
+        self.db.execute(self.db.dialect.insert(
+            "attempts", ("session_id", "question_id", "attempt", "turn_id", "overall", "feedback_json"),
+            key=("session_id", "question_id", "attempt"), replace=("turn_id", "overall", "feedback_json")),
+            (session_id, question_id, attempt, turn_id, overall, _json(feedback)))
+
+    def attempts(self, session_id: str) -> dict[str, list[dict[str, Any]]]:
+        """Each question's graded attempts in order: ``attempt``, ``turn_id``, ``overall``, ``feedback``."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        for r in self.db.rows("SELECT question_id, attempt, turn_id, overall, feedback_json FROM attempts"
+                              " WHERE session_id = ? ORDER BY question_id, attempt", (session_id,)):
+            out.setdefault(r["question_id"], []).append(
+                {"attempt": r["attempt"], "turn_id": r["turn_id"], "overall": r["overall"],
+                 "feedback": json.loads(r["feedback_json"])})
+        return out
 
     def question_history(self, question_ids: Iterable[str]) -> dict[str, list[Row]]:
         """For each question, its grade in every stored session, oldest first."""

@@ -95,6 +95,19 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE sessions ADD COLUMN recorded_in TEXT
     """,
+    # 4: every graded attempt at a question (a candidate may answer a question again after its
+    # feedback); ``feedback`` keeps one row per question, the attempt that counts.
+    """
+    CREATE TABLE attempts (
+        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        question_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        turn_id TEXT NOT NULL,
+        overall {float},
+        feedback_json TEXT NOT NULL,
+        PRIMARY KEY (session_id, question_id, attempt)
+    )
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

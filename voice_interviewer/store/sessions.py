@@ -177,14 +177,20 @@ class SessionStore:
     # -- queries ------------------------------------------------------------------------------
 
     def get(self, session_id: str, history: bool = True) -> dict[str, Any]:
-        """The whole session as plain data: details, questions with feedback, and the timeline."""
+        """The whole session as plain data: details, questions with feedback, and the timeline.
+
+        Each question's ``feedback`` is the attempt that counts (the last graded one);
+        ``attempts`` lists every graded attempt in order, with its turn and grade.
+        """
         row = self._require(session_id)
         sid = row["id"]
         feedback = self.records.feedback(sid)
+        attempts = self.records.attempts(sid)
         questions = []
         for q in json.loads(row["questions_json"]):
             turns = self.records.turns_of_question(sid, q["id"])
-            questions.append({**q, "turns": turns, "feedback": feedback.get(q["id"]), "asked": bool(turns)})
+            questions.append({**q, "turns": turns, "feedback": feedback.get(q["id"]), "asked": bool(turns),
+                              "attempts": attempts.get(q["id"], [])})
         doc = {
             "id": sid, "role": row["role"], "role_title": row["role_title"], "interviewer": row["interviewer"],
             "status": row["status"], "started_at": row["started_at"], "ended_at": row["ended_at"],

@@ -19,12 +19,14 @@
     captions: $('captions'), feedback: $('feedback'), feedbackList: $('feedback-list'), report: $('report'),
     reportBody: $('report-body'), again: $('again'), alert: $('alert'), connection: $('connection'),
     done: $('done'), pause: $('pause'), skip: $('skip'), reveal: $('reveal'), stop: $('stop'),
+    review: $('review'), reviewCard: $('review-card'), continue: $('continue'), retry: $('retry'),
+    answerControls: $('answer-controls'),
   };
 
   const st = {
     banks: null, ws: null, audio: null, node: null, stream: null, session: null, pendingSay: null,
     playEnd: 0, listening: null, paused: false, deadline: 0, answerS: 0, ended: false, retries: 0,
-    sources: [],
+    sources: [], reviewing: null,
   };
 
   // ---- small DOM helpers --------------------------------------------------------------
@@ -202,6 +204,7 @@
         break;
       case 'question':
         st.listening = null;
+        endReview();
         ui.progress.textContent = `Question ${msg.index} of ${msg.total} · ${roundTitle(msg.id, msg.round)}`;
         ui.question.textContent = msg.text;
         ui.followUp.hidden = true;
@@ -251,6 +254,9 @@
       case 'feedback':
         showFeedback(msg);
         break;
+      case 'reviewing':
+        startReview(msg);
+        break;
       case 'reveal':
         showReveal(msg);
         break;
@@ -281,6 +287,23 @@
 
   function showFeedback(fb) {
     ui.feedback.hidden = false;
+    const card = feedbackCard(fb);
+    const attempt = String(fb.attempt || 1);
+    for (const old of ui.feedbackList.querySelectorAll('.fb')) { // a resumed connection re-sends the latest
+      if (old.dataset.question === fb.question_id && old.dataset.attempt === attempt) old.remove();
+    }
+    ui.feedbackList.prepend(card);
+    if (fb.attempt) { // a review session: the feedback takes the stage until the candidate goes on
+      ui.reviewCard.replaceChildren(card.cloneNode(true));
+      card.hidden = true; // joins the list beside the stage once the candidate moves on
+      ui.feedback.hidden = !ui.feedbackList.querySelector('.fb:not([hidden])');
+      ui.review.hidden = false;
+      ui.answerControls.classList.add('reviewing'); // only End interview stays
+      ui.review.scrollIntoView({ block: 'nearest' });
+    }
+  }
+
+  function feedbackCard(fb) {
     const points = el('ul', { class: 'points' }, ...(fb.key_points || []).map((k) => {
       const v = verdictOf(k);
       return el('li', { class: v, 'data-verdict': v },
@@ -296,14 +319,63 @@
       d.fillers_per_minute != null ? `${d.fillers_per_minute.toFixed(1)} fillers/min` : null,
       d.long_pauses && d.long_pauses.length ? `${d.long_pauses.length} long pause(s)` : null,
     ].filter(Boolean);
-    const card = el('article', { class: 'fb', 'data-question': fb.question_id },
+    const card = el('article', { class: 'fb', 'data-question': fb.question_id, 'data-attempt': String(fb.attempt || 1) },
       el('header', {}, el('strong', {}, `Score ${Math.round(fb.overall)}/100`),
-        el('span', { class: 'muted' }, ` · content ${pct(fb.content_score)}`)),
+        el('span', { class: 'muted' }, ` · content ${pct(fb.content_score)}`),
+        fb.attempt > 1 ? el('span', { class: 'muted' }, ` · attempt ${fb.attempt}`) : null),
       el('p', { class: 'q muted' }, questionText(fb.question_id)),
+      fb.comparison ? comparisonBox(fb.comparison) : null,
       points,
       el('p', { class: 'delivery' }, numbers.join(' · ')),
       fb.tips && fb.tips.length ? el('ul', { class: 'tips' }, ...fb.tips.map((t) => el('li', {}, t))) : null);
-    ui.feedbackList.prepend(card);
+    return card;
+  }
+
+  // What changed since the previous attempt: the score's move and the key points gained or lost.
+  function comparisonBox(c) {
+    const change = Math.round(c.score_change);
+    const sign = change > 0 ? '+' : '';
+    const changes = [
+      ...c.gained.map((p) => el('li', { class: 'gained' }, `Gained: ${p.statement} `,
+        el('span', { class: 'muted' }, `(${VERDICT_LABELS[p.before].toLowerCase()} → ${VERDICT_LABELS[p.after].toLowerCase()})`))),
+      ...c.lost.map((p) => el('li', { class: 'lost' }, `Lost: ${p.statement} `,
+        el('span', { class: 'muted' }, `(${VERDICT_LABELS[p.before].toLowerCase()} → ${VERDICT_LABELS[p.after].toLowerCase()})`))),
+    ];
+    return el('div', { class: 'compare' },
+      el('strong', {}, `Attempt ${c.attempt} against attempt ${c.previous_attempt}: `),
+      `${Math.round(c.previous_score)} → ${Math.round(c.score)} `,
+      el('span', { class: change > 0 ? 'up' : (change < 0 ? 'down' : '') }, change ? `(${sign}${change})` : '(no change)'),
+      changes.length ? el('ul', {}, ...changes) : el('p', { class: 'muted' }, 'The same key points as before.'));
+  }
+
+  function startReview(msg) {
+    st.reviewing = msg;
+    ui.review.hidden = false;
+    ui.answerControls.classList.add('reviewing'); // only End interview stays
+    ui.continue.firstChild.textContent = msg.last ? 'See the report ' : 'Continue ';
+    ui.continue.disabled = false;
+    ui.retry.disabled = false;
+    setState(msg.last ? 'Read your feedback, then see the report' : 'Read your feedback, then continue when ready',
+      'review');
+    ui.continue.focus();
+  }
+
+  function endReview() {
+    st.reviewing = null;
+    for (const card of ui.feedbackList.querySelectorAll('.fb[hidden]')) card.hidden = false;
+    ui.feedback.hidden = !ui.feedbackList.children.length;
+    ui.review.hidden = true;
+    ui.answerControls.classList.remove('reviewing');
+    ui.continue.disabled = true;
+    ui.retry.disabled = true;
+  }
+
+  function choose(type) {
+    if (!st.reviewing) return;
+    send(type);
+    ui.continue.disabled = true;
+    ui.retry.disabled = true;
+    setState(type === 'retry' ? 'Asking the question again…' : 'Moving on…', 'thinking');
   }
 
   function roundTitle(questionId, roundId) {
@@ -320,10 +392,15 @@
     const card = ui.feedbackList.querySelector(`[data-question="${CSS.escape(msg.question_id)}"]`);
     const box = el('div', { class: 'reveal' }, el('strong', {}, 'A strong answer covers: '), msg.text);
     if (card) card.append(box); else ui.feedbackList.prepend(box);
+    if (!ui.review.hidden) {
+      const shown = ui.reviewCard.querySelector('.fb');
+      if (shown && !shown.querySelector('.reveal')) shown.append(box.cloneNode(true));
+    }
   }
 
   function showReport(r) {
     stopCapture();
+    endReview();
     ui.interview.hidden = true;
     ui.report.hidden = false;
     const body = [];
@@ -406,13 +483,14 @@
       type: 'start', role: ui.role.value, rounds, questions: Number(ui.questions.value),
       timer_s: ui.timer.value ? Number(ui.timer.value) : null, sample_rate: st.audio.sampleRate,
       interviewer: ui.interviewer.value, voice_engine: ui.voice.value || null,
-      follow_ups: Number(ui.followUps.value), order: 'by-round',
+      follow_ups: Number(ui.followUps.value), order: 'by-round', review: true,
     };
     if (chosen.length) msg.question_ids = chosen;
     Object.assign(st, { session: null, ended: false, playEnd: 0, wanted: msg });
     ui.captions.replaceChildren();
     ui.feedbackList.replaceChildren();
     ui.feedback.hidden = true;
+    endReview();
     ui.setup.hidden = true;
     ui.interview.hidden = false;
     setState('Connecting…', '');
@@ -430,10 +508,12 @@
   }
 
   function onKey(e) {
-    if (!st.listening || e.target.closest('input, select, textarea') || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (!(st.listening || st.reviewing) || e.target.closest('input, select, textarea') || e.ctrlKey || e.metaKey
+        || e.altKey) return;
     const key = e.key.toLowerCase();
     if (e.target.closest('button') && (key === 'enter' || key === ' ')) return; // the focused button acts
-    const map = { enter: ui.done, ' ': ui.done, s: ui.skip, r: ui.reveal, p: ui.pause };
+    const map = st.reviewing ? { enter: ui.continue, r: ui.retry }
+      : { enter: ui.done, ' ': ui.done, s: ui.skip, r: ui.reveal, p: ui.pause };
     const button = map[key];
     if (button && !button.disabled) { e.preventDefault(); button.click(); }
   }
@@ -446,6 +526,8 @@
   ui.pause.addEventListener('click', () => send(st.paused ? 'resume' : 'pause'));
   ui.stop.addEventListener('click', () => { send('stop'); setState('Ending the interview…', 'thinking'); });
   ui.again.addEventListener('click', backToSetup);
+  ui.continue.addEventListener('click', () => choose('next'));
+  ui.retry.addEventListener('click', () => choose('retry'));
   document.addEventListener('keydown', onKey);
   for (const link of document.querySelectorAll('#sessions-link, #report-sessions, #chosen a')) {
     link.href = withToken(link.getAttribute('href'));
