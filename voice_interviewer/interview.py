@@ -41,11 +41,15 @@ class Interview:
     recorder: Recorder = NullRecorder()
     session_id: str = ""
     resume_token: str | None = None
+    asked: frozenset[str] = frozenset()
+    prior_results: tuple[QuestionResult, ...] = ()
+    """``asked`` and ``prior_results`` continue an interrupted session: questions already asked
+    are not asked again, and what was graded then counts in this session's report."""
 
     def __post_init__(self) -> None:
         self.session_id = self.session_id or uuid.uuid4().hex[:12]
         self.questions: list[Question] = plan_questions(self.bank, self.settings)
-        self.results: list[QuestionResult] = []
+        self.results: list[QuestionResult] = list(self.prior_results)
 
     def session_info(self) -> SessionInfo:
         return SessionInfo(
@@ -65,9 +69,12 @@ class Interview:
         status = "failed"
         try:
             stopped = False
-            for index, question in enumerate(self.questions):
-                next_q = self.questions[index + 1] if index + 1 < len(self.questions) else None
-                stopped = await self._ask_question(index, question, next_q)
+            # Turn ids (q1, q2, …) keep each question's place in the plan, also when a continued
+            # session skips the questions its first sitting asked.
+            pending = [(i, q) for i, q in enumerate(self.questions) if q.id not in self.asked]
+            for n, (index, question) in enumerate(pending):
+                following = pending[n + 1] if n + 1 < len(pending) else None
+                stopped = await self._ask_question(index, question, following)
                 if stopped:
                     break
             status = "stopped" if stopped else "completed"
@@ -94,8 +101,11 @@ class Interview:
         self.recorder.answer(question, turn_id, reply)
         return reply
 
-    async def _ask_question(self, index: int, question: Question, next_q: Question | None) -> bool:
-        """Ask one question with its follow-ups; returns True if the candidate stopped."""
+    async def _ask_question(self, index: int, question: Question, following: tuple[int, Question] | None) -> bool:
+        """Ask one question with its follow-ups; returns True if the candidate stopped.
+
+        ``following`` is the next question to ask and its place in the plan, if any."""
+        next_q = following[1] if following else None
         turn_id = f"q{index + 1}"
         await self._say(question.text, UtteranceKind.QUESTION, question, turn_id)
         reply = await self._listen(question, turn_id, follow_up=False)
@@ -141,9 +151,10 @@ class Interview:
             await self.channel.reveal(question)
         if last.action is ReplyAction.STOPPED:
             return True
-        if next_q is not None:
+        if following is not None:
+            next_index, next_q = following
             ctx = TurnContext(question, tuple(answers), feedback.key_points, tuple(probed), 0, next_q)
             bridge = await self.policy.transition(ctx)
             if bridge:
-                await self._say(bridge, UtteranceKind.TRANSITION, next_q, f"q{index + 2}")
+                await self._say(bridge, UtteranceKind.TRANSITION, next_q, f"q{next_index + 1}")
         return False

@@ -30,6 +30,7 @@ TIMER_RANGE_S = (10.0, 1800.0)
 QUESTIONS_RANGE = (1, 100)
 FOLLOW_UPS_RANGE = (0, 5)
 _ROLE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+_SESSION_ID = re.compile(r"^[0-9a-f]{8,32}$")
 
 # Stable error codes (docs/protocol.md lists when each is sent).
 BAD_JSON = "bad_json"
@@ -42,6 +43,7 @@ BAD_FRAME = "bad_frame"
 FRAME_TOO_LARGE = "frame_too_large"
 BAD_SAMPLE_RATE = "bad_sample_rate"
 UNKNOWN_SESSION = "unknown_session"
+CANNOT_CONTINUE = "cannot_continue"
 SERVER_BUSY = "server_busy"
 SESSION_TOO_LONG = "session_too_long"
 AUDIO_RATE_EXCEEDED = "audio_rate_exceeded"
@@ -60,6 +62,9 @@ class Start:
     Attributes:
         sample_rate: Rate of the PCM16 frames this client will send, in Hz (8000–48000).
         timer_s: Answer time limit in seconds; None uses each question's suggested time.
+        continue_session: Id of an interrupted session to go on with (its server died): the
+            stored session's role, questions and settings are used, and it resumes at the
+            first question not yet asked; the other choices here are then ignored.
     """
 
     type: ClassVar[str] = "start"
@@ -72,6 +77,7 @@ class Start:
     voice_engine: str | None = None
     order: str = "by-round"
     follow_ups: int = 1
+    continue_session: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,8 +131,9 @@ def _choice(d: dict, type_: str, name: str, choices: tuple[str, ...], default: s
 
 
 def _parse_start(d: dict) -> Start:
-    role = d.get("role")
-    if not isinstance(role, str) or not _ROLE.match(role):
+    continued = _continued(d)
+    role = d.get("role", "" if continued else None)  # a continued session keeps its stored role
+    if not (continued and role == "") and (not isinstance(role, str) or not _ROLE.match(role)):
         raise _field_error("start", "role", role, "a role id such as \"mlops-engineer\" (see GET /api/banks)")
     rounds = d.get("rounds", [])
     if isinstance(rounds, str):
@@ -150,7 +157,18 @@ def _parse_start(d: dict) -> Start:
         voice_engine=_choice(d, "start", "voice_engine", VOICE_ENGINES, None),
         order=_choice(d, "start", "order", ORDERS, "by-round"),
         follow_ups=_int(d, "start", "follow_ups", *FOLLOW_UPS_RANGE, default=1),
+        continue_session=continued,
     )
+
+
+def _continued(d: dict) -> str | None:
+    value = d.get("continue_session")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _SESSION_ID.match(value):
+        raise _field_error("start", "continue_session", value,
+                           "the id of an interrupted session (8–32 lower-case hex digits) or null")
+    return value
 
 
 def parse_client_message(text: str | bytes) -> ClientMessage:

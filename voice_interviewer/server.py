@@ -244,11 +244,15 @@ class InterviewServer:
                                                        f"{o.min_sample_rate_hz}–{o.max_sample_rate_hz} Hz; send "
                                                        f"the capture rate of your PCM16 frames")
         self.sessions.check_room()
+        continued = await self._continued(msg.continue_session) if msg.continue_session else None
         try:
-            bank = self.bank(msg.role)
-            settings = InterviewSettings(role=msg.role, rounds=msg.rounds, questions=msg.questions,
-                                         order=msg.order, timer_s=msg.timer_s, max_follow_ups=msg.follow_ups,
-                                         interviewer=msg.interviewer)
+            if continued is not None:
+                bank, settings = continued.bank, continued.settings
+            else:
+                bank = self.bank(msg.role)
+                settings = InterviewSettings(role=msg.role, rounds=msg.rounds, questions=msg.questions,
+                                             order=msg.order, timer_s=msg.timer_s, max_follow_ups=msg.follow_ups,
+                                             interviewer=msg.interviewer)
             from .plan import plan_questions
 
             plan_questions(bank, settings)  # raises with the valid rounds
@@ -271,9 +275,15 @@ class InterviewServer:
                            max_audio_speed=o.max_audio_speed, voice_engine=getattr(synth, "name", "")),
             synth, make_listener)
         token = secrets.token_urlsafe(24)
-        interview = Interview(bank, settings, channel, make_policy(msg.interviewer), self.grader(msg.interviewer),
-                              resume_token=token)
-        store_recorder = await asyncio.to_thread(self.recorder_factory, interview.session_id)  # checks the id
+        kind = settings.interviewer
+        so_far: dict[str, Any] = {} if continued is None else {
+            "session_id": continued.session_id, "asked": continued.asked, "prior_results": continued.prior_results}
+        interview = Interview(bank, settings, channel, make_policy(kind), self.grader(kind), resume_token=token,
+                              **so_far)
+        if continued is not None:
+            store_recorder = self.store.recorder(continued.session_id, continuing=True)
+        else:
+            store_recorder = await asyncio.to_thread(self.recorder_factory, interview.session_id)  # checks the id
         recorder: Recorder = QueuedRecorder(store_recorder, name=f"recorder-{interview.session_id}")
         interview.recorder = recorder
         live = LiveSession(interview, channel, token, time.monotonic())
@@ -282,6 +292,18 @@ class InterviewServer:
         live.task = asyncio.ensure_future(self._run(live))
         live.prepare = asyncio.ensure_future(self._prepare_grader(interview.grader, interview.questions))
         return live
+
+    async def _continued(self, session_id: str) -> Any:
+        """Claim an interrupted session for ``start.continue_session`` (see :mod:`.continuation`)."""
+        if self.store is None:
+            raise ProtocolError(proto.CANNOT_CONTINUE, "this server records no sessions (--no-record), so it "
+                                                       "cannot continue one; send 'start' without continue_session")
+        from .continuation import continue_plan
+
+        try:
+            return await asyncio.to_thread(continue_plan, self.store, session_id, self.bank)
+        except VoiceInterviewerError as exc:
+            raise ProtocolError(proto.CANNOT_CONTINUE, f"cannot continue: {exc}") from None
 
     async def _run(self, live: LiveSession) -> None:
         limit = asyncio.get_running_loop().call_later(self.options.max_session_s,

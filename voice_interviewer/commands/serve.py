@@ -28,6 +28,9 @@ def add_serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-sessions", type=int, default=None, help="sessions at once (default 8)")
     p.add_argument("--max-session-minutes", type=float, default=None, help="length limit of a session (default 60)")
     add_store_args(p)
+    p.add_argument("--lease-seconds", type=float, default=None, metavar="S",
+                   help="with a shared store: how long this server counts as alive after its last heartbeat; "
+                        "peers mark its sessions interrupted when it has been silent that long (default 15)")
     p.add_argument("--no-record", action="store_true",
                    help="keep nothing: no transcripts, feedback or audio are written to disk")
 
@@ -49,14 +52,20 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def serve_from_args(args: argparse.Namespace) -> int:
-    """Open the session store (unless ``--no-record``), recover interrupted sessions, serve."""
+    """Open the session store (unless ``--no-record``), hold a lease in it, recover interrupted sessions, serve.
+
+    The lease (see :mod:`voice_interviewer.store.lease`) is how servers sharing a store
+    learn that this one died, and how this one takes over sessions of servers that did."""
     options = options_from_args(args)
     try:
         if args.no_record:
             asyncio.run(run_server(options))
             return 0
-        with open_store(args) as store:
-            recovered = store.recovered
+        from ..store import ServerLease
+        from ..store.lease import DEFAULT_LEASE_S
+
+        with open_store(args) as store, ServerLease(store, args.lease_seconds or DEFAULT_LEASE_S) as lease:
+            recovered = store.recovered + lease.taken_over
             if recovered:
                 print(f"Recovered {len(recovered)} interrupted session(s): {', '.join(recovered)}", flush=True)
             asyncio.run(run_server(options, store))
