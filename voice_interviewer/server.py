@@ -45,15 +45,19 @@ class InterviewServer:
     """Serves the web client and runs one interview per websocket connection."""
 
     def __init__(self, options: ServerOptions = ServerOptions(), recorder_factory: Any = None,
-                 engine: Any = None, synthesizers: dict[str | None, Any] | None = None, store: Any = None):
+                 engine: Any = None, synthesizers: dict[str | None, Any] | None = None, store: Any = None,
+                 remote: Any = None):
         """``store`` (a :class:`~voice_interviewer.store.SessionStore`) records every session and serves
         the read-only ``/api/sessions`` routes of the playback page; ``recorder_factory(session_id)``
-        overrides how sessions are recorded (default: the store's recorder, else nothing)."""
+        overrides how sessions are recorded (default: the store's recorder, else nothing);
+        ``remote`` (a :class:`~voice_interviewer.speech.remote.RemoteTranscriber`) transcribes
+        finished stretches of answers on a speech server, the local model standing by."""
         self.options = options.validate()
         self.store = store
         default = store.recorder if store is not None else (lambda session_id: NullRecorder())
         self.recorder_factory = recorder_factory or default
         self.engine = engine
+        self.remote = remote
         self.synthesizers: dict[str | None, Any] = dict(synthesizers or {})
         self.sessions = SessionRegistry(self.options.max_sessions)
         self._graders: dict[str, Any] = {}
@@ -69,6 +73,11 @@ class InterviewServer:
 
         if self.engine is None:
             self.engine = await asyncio.to_thread(SpeechEngine.shared)
+        if self.remote is not None:
+            problem = await asyncio.to_thread(self.remote.probe)
+            if problem:
+                log.warning("transcription server %s does not answer (%s); answers are transcribed locally "
+                            "until it does", self.remote.options.url, problem)
         synth = await self.synthesizer(self.options.voice_engine)
         await synth.synthesize("Hello.")
         grader = await asyncio.to_thread(self.grader, "rubric")
@@ -267,7 +276,8 @@ class InterviewServer:
         vocabulary = bank.vocabulary
 
         def make_listener(**kw: Any) -> Any:
-            return AnswerListener(engine, endpoint=EndpointOptions(), prompt_terms=vocabulary, **kw)
+            return AnswerListener(engine, endpoint=EndpointOptions(), prompt_terms=vocabulary, remote=self.remote,
+                                  **kw)
 
         channel = WebsocketChannel(
             ChannelOptions(sample_rate=msg.sample_rate, max_frame_bytes=o.max_frame_bytes,
