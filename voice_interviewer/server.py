@@ -267,6 +267,9 @@ class InterviewServer:
             plan_questions(bank, settings)  # raises with the valid rounds
             synth = await self.synthesizer(msg.voice_engine)
         except VoiceInterviewerError as exc:
+            if continued is not None:  # give the claimed session back, interrupted as it was
+                await asyncio.to_thread(self.store.records.end_session, continued.session_id, "interrupted",
+                                        time.time())
             raise ProtocolError(proto.BAD_FIELD, f"cannot start: {exc}") from None
         from .factory import make_policy
         from .speech.endpoint import EndpointOptions

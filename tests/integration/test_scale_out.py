@@ -93,7 +93,12 @@ async def continue_on(port: int, session_id: str) -> tuple[dict[str, Any], dict[
         listening = await until(ws, "listening")
         await ws.send(json.dumps({"type": "stop"}))
         report = await until(ws, "report")
-        return session, {**question, "listening": listening}, report
+    async with connect(f"ws://127.0.0.1:{port}/ws", max_size=None) as ws:  # it has ended now
+        await ws.send(json.dumps({"type": "start", "continue_session": session_id, "sample_rate": RATE_HZ}))
+        refused = json.loads(await asyncio.wait_for(ws.recv(), 30 * UNIT_S))
+        assert refused["type"] == "error" and refused["code"] == "cannot_continue", refused
+        assert "has ended (stopped)" in refused["message"], refused
+    return session, {**question, "listening": listening}, report
 
 
 def test_a_killed_servers_interview_is_marked_played_exported_and_continued_elsewhere(

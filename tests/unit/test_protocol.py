@@ -44,6 +44,12 @@ def test_commands_round_trip(kind):
     assert p.parse_client_message(p.encode_client(p.Command(kind))) == p.Command(kind)
 
 
+def test_continue_session_needs_no_role():
+    msg = p.parse_client_message('{"type": "start", "continue_session": "5e55105ca11ed001", "sample_rate": 16000}')
+    assert isinstance(msg, p.Start) and (msg.continue_session, msg.role) == ("5e55105ca11ed001", "")
+    assert p.parse_client_message(p.encode_client(msg)) == msg
+
+
 def test_resume_session_round_trip():
     msg = p.ResumeSession("a" * 32)
     assert p.parse_client_message(p.encode_client(msg)) == msg
@@ -71,6 +77,9 @@ def test_resume_session_round_trip():
     (start(voice_engine="say"), p.BAD_FIELD, ["start.voice_engine", "'piper'", "or null"]),
     (start(order="random"), p.BAD_FIELD, ["start.order", "'by-round'"]),
     (start(follow_ups=9), p.BAD_FIELD, ["start.follow_ups", "0 to 5"]),
+    (start(continue_session="../x"), p.BAD_FIELD, ["start.continue_session", "interrupted session", "hex"]),
+    (start(continue_session=12), p.BAD_FIELD, ["start.continue_session"]),
+    ('{"type": "start", "sample_rate": 16000}', p.BAD_FIELD, ["start.role"]),
     ('{"type": "resume_session"}', p.BAD_FIELD, ["resume_session.resume_token", "null"]),
     ('{"type": "resume_session", "resume_token": "x"}', p.BAD_FIELD, ["resume_token"]),
 ])

@@ -21,7 +21,7 @@
   const st = {
     banks: null, ws: null, audio: null, node: null, stream: null, session: null, pendingSay: null,
     playEnd: 0, listening: null, paused: false, deadline: 0, answerS: 0, ended: false, retries: 0,
-    sources: [],
+    sources: [], first: null, continueTries: 0,
   };
 
   // ---- small DOM helpers --------------------------------------------------------------
@@ -126,6 +126,7 @@
 
   // ---- connection --------------------------------------------------------------------------------
   function connect(first) {
+    st.first = first;
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
     const ws = new WebSocket(`${scheme}//${location.host}${withToken('/ws')}`);
     ws.binaryType = 'arraybuffer';
@@ -166,6 +167,7 @@
     switch (msg.type) {
       case 'session':
         st.session = msg;
+        st.continueTries = 0;
         ui.connection.textContent = `Session ${msg.id} · voice ${msg.voice_engine}`;
         break;
       case 'question':
@@ -227,12 +229,30 @@
         showReport(msg);
         break;
       case 'error':
+        if (continueElsewhere(msg)) break;
         showAlert(`${msg.message} (${msg.code})`);
-        if (msg.code === 'unknown_session') { st.session = null; backToSetup(); }
+        if (msg.code === 'unknown_session' || msg.code === 'cannot_continue') { st.session = null; backToSetup(); }
         break;
       default:
         break;
     }
+  }
+
+  // The server that ran the session is gone (its resume token is unknown here): once the
+  // surviving servers have marked the session interrupted, go on with it from the next question.
+  // Until the dead server's lease runs out (about 20 s) it still counts as running: retry.
+  function continueElsewhere(msg) {
+    if (!st.session || st.ended) return false;
+    const waiting = msg.code === 'cannot_continue' && /running on a live server/.test(msg.message);
+    if (msg.code !== 'unknown_session' && !waiting) return false;
+    if (st.continueTries >= 20) return false;
+    st.continueTries += 1;
+    setState('The interview server stopped — continuing on another server…', 'warn');
+    const ws = st.ws;
+    const request = { ...st.first, type: 'start', continue_session: st.session.id };
+    setTimeout(() => { if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(request)); },
+      msg.code === 'unknown_session' ? 0 : 3000);
+    return true;
   }
 
   function kindLabel(kind) {
