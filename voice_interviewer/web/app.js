@@ -243,10 +243,12 @@
   // Until the dead server's lease runs out (about 20 s) it still counts as running: retry.
   function continueElsewhere(msg) {
     if (!st.session || st.ended) return false;
+    if (st.continueTries && msg.code === 'audio_before_start') return true; // sent before we knew
     const waiting = msg.code === 'cannot_continue' && /running on a live server/.test(msg.message);
     if (msg.code !== 'unknown_session' && !waiting) return false;
     if (st.continueTries >= 20) return false;
     st.continueTries += 1;
+    st.listening = null; // no microphone audio until the continued session asks for an answer
     setState('The interview server stopped — continuing on another server…', 'warn');
     const ws = st.ws;
     const request = { ...st.first, type: 'start', continue_session: st.session.id };
