@@ -8,8 +8,9 @@ the running sessions of servers whose lease ran out (see
 :meth:`~.sessions.SessionStore.take_over_orphans`), so a killed server's interviews
 are marked ``interrupted`` within about ``lease_s + renew_s`` and can be continued.
 
-Renewal runs on a thread of its own: it touches the database and files, which must
-never happen on a server's event loop.
+Renewal and takeover each run on a thread of their own: they touch the database and
+files, which must never happen on a server's event loop, and a takeover that converts
+a lot of audio must never delay this server's own renewal.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import os
 import secrets
 import socket
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError, StoreError
@@ -51,15 +53,17 @@ class ServerLease:
         self.id = f"{socket.gethostname()[:40]}-{os.getpid()}-{secrets.token_hex(4)}"
         self.taken_over: list[str] = []
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     def start(self) -> "ServerLease":
         """Register the lease, take over what dead servers left, then renew in the background."""
         self._renew()
         self.store.owner = self.id
         self._take_over()
-        self._thread = threading.Thread(target=self._run, name="store-lease", daemon=True)
-        self._thread.start()
+        self._threads = [threading.Thread(target=self._every, args=(job,), name=f"store-lease-{name}", daemon=True)
+                         for name, job in (("renew", self._renew), ("takeover", self._take_over))]
+        for thread in self._threads:
+            thread.start()
         return self
 
     def _renew(self) -> None:
@@ -75,19 +79,18 @@ class ServerLease:
                         ", ".join(recovered))
             self.taken_over.extend(recovered)
 
-    def _run(self) -> None:
+    def _every(self, job: Callable[[], None]) -> None:
         while not self._stop.wait(self.renew_s):
             try:
-                self._renew()
-                self._take_over()
-            except StoreError:  # a database outage: keep trying, the next renewal may succeed
-                log.exception("could not renew the server lease")
+                job()
+            except StoreError:  # a database outage: keep trying, the next round may succeed
+                log.exception("server lease: %s failed", getattr(job, "__name__", job))
 
     def stop(self) -> None:
         """Stop renewing and give the lease back (sessions still running then are taken over by peers)."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
+        for thread in self._threads:
+            thread.join()
         try:
             self.store.records.end_lease(self.id)
         except StoreError:
