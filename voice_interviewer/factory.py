@@ -27,7 +27,7 @@ CLI_NAMES = {"rounds": "--rounds", "questions": "--questions", "order": "--order
 
 
 def add_store_args(p: argparse.ArgumentParser) -> None:
-    """``--data-dir`` and ``--store``: where sessions are kept, for every command that touches them."""
+    """``--data-dir``, ``--store`` and ``--audio-dir``: where sessions are kept, for every command that touches them."""
     p.add_argument("--data-dir", metavar="DIR", default=None,
                    help="where recordings (and the SQLite session database) are kept (default: "
                         "$VOICE_INTERVIEWER_DATA, else $XDG_DATA_HOME/voice-interviewer, else "
@@ -36,13 +36,16 @@ def add_store_args(p: argparse.ArgumentParser) -> None:
                    help="keep sessions in PostgreSQL, shared by many servers: "
                         "postgresql://USER:PASSWORD@HOST:PORT/DATABASE (default: $VOICE_INTERVIEWER_STORE, "
                         "else SQLite in the data folder)")
+    p.add_argument("--audio-dir", metavar="DIR", default=None,
+                   help="where session audio is kept; servers sharing a --store must share this folder "
+                        "(default: $VOICE_INTERVIEWER_AUDIO_DIR, else the data folder's sessions/)")
 
 
 def open_store(args: argparse.Namespace) -> "SessionStore":
-    """The session store that ``--data-dir`` and ``--store`` name (opened, migrated, recovered)."""
+    """The session store that ``--data-dir``, ``--store`` and ``--audio-dir`` name (opened, migrated, recovered)."""
     from .store import SessionStore
 
-    return SessionStore(args.data_dir, url=args.store)
+    return SessionStore(args.data_dir, url=args.store, audio_dir=args.audio_dir)
 
 
 def add_interview_args(p: argparse.ArgumentParser) -> None:

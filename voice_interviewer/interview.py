@@ -44,11 +44,15 @@ class Interview:
     recorder: Recorder = NullRecorder()
     session_id: str = ""
     resume_token: str | None = None
+    asked: frozenset[str] = frozenset()
+    prior_results: tuple[QuestionResult, ...] = ()
+    """``asked`` and ``prior_results`` continue an interrupted session: questions already asked
+    are not asked again, and what was graded then counts in this session's report."""
 
     def __post_init__(self) -> None:
         self.session_id = self.session_id or uuid.uuid4().hex[:12]
         self.questions: list[Question] = plan_questions(self.bank, self.settings)
-        self.results: list[QuestionResult] = []
+        self.results: list[QuestionResult] = list(self.prior_results)
         self.end_reason: str | None = None  # the end reason of the answer that stopped the session
 
     def session_info(self) -> SessionInfo:
@@ -70,9 +74,12 @@ class Interview:
         status = "failed"
         try:
             stopped = False
-            for index, question in enumerate(self.questions):
-                next_q = self.questions[index + 1] if index + 1 < len(self.questions) else None
-                stopped = await self._ask_question(index, question, next_q)
+            # Turn ids (q1, q2, …) keep each question's place in the plan, also when a continued
+            # session skips the questions its first sitting asked.
+            pending = [(i, q) for i, q in enumerate(self.questions) if q.id not in self.asked]
+            for n, (index, question) in enumerate(pending):
+                following = pending[n + 1] if n + 1 < len(pending) else None
+                stopped = await self._ask_question(index, question, following)
                 if stopped:
                     break
             status = "stopped" if stopped else "completed"
@@ -101,8 +108,11 @@ class Interview:
         self.recorder.answer(question, turn_id, reply)
         return reply
 
-    async def _ask_question(self, index: int, question: Question, next_q: Question | None) -> bool:
-        """Ask one question, again each time the candidate asks to retry it; True if the candidate stopped."""
+    async def _ask_question(self, index: int, question: Question, following: tuple[int, Question] | None) -> bool:
+        """Ask one question, again each time the candidate asks to retry it; True if the candidate stopped.
+
+        ``following`` is the next question to ask and its place in the plan, if any."""
+        next_q = following[1] if following else None
         scores: list[float | None] = []
         graded: list[tuple[int, Feedback]] = []  # (attempt, grade) of every graded attempt, in order
         results_before = len(self.results)
@@ -124,10 +134,11 @@ class Interview:
                 return True
             if choice is ReviewChoice.NEXT:
                 break
-        if next_q is not None and outcome.bridge is not None:
+        if following is not None and outcome.bridge is not None:
+            next_index, next_q = following
             bridge = await self.policy.transition(outcome.bridge)
             if bridge:
-                await self._say(bridge, UtteranceKind.TRANSITION, next_q, f"q{index + 2}")
+                await self._say(bridge, UtteranceKind.TRANSITION, next_q, f"q{next_index + 1}")
         return False
 
     def _keep(self, results_before: int, result: QuestionResult | None, scores: list[float | None]) -> None:

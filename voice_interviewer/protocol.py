@@ -31,6 +31,7 @@ QUESTIONS_RANGE = (1, 100)
 FOLLOW_UPS_RANGE = (0, 5)
 _ROLE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _QUESTION_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+_SESSION_ID = re.compile(r"^[0-9a-f]{8,32}$")
 
 # Stable error codes (docs/protocol.md lists when each is sent).
 BAD_JSON = "bad_json"
@@ -44,6 +45,7 @@ FRAME_TOO_LARGE = "frame_too_large"
 BAD_SAMPLE_RATE = "bad_sample_rate"
 UNKNOWN_SESSION = "unknown_session"
 NOT_FOUND = "not_found"
+CANNOT_CONTINUE = "cannot_continue"
 SERVER_BUSY = "server_busy"
 SESSION_TOO_LONG = "session_too_long"
 AUDIO_RATE_EXCEEDED = "audio_rate_exceeded"
@@ -66,6 +68,9 @@ class Start:
         timer_s: Answer time limit in seconds; None uses each question's suggested time.
         review: Pause after each question's feedback until the client sends ``next`` (or
             ``retry``). Off by default so a client written before review keeps its flow.
+        continue_session: Id of an interrupted session to go on with (its server died): the
+            stored session's role, questions and settings are used, and it resumes at the
+            first question not yet asked; the other choices here are then ignored.
     """
 
     type: ClassVar[str] = "start"
@@ -80,6 +85,7 @@ class Start:
     follow_ups: int = 1
     question_ids: tuple[str, ...] = ()  # ask exactly these questions of the role (rounds/questions ignored)
     review: bool = False
+    continue_session: str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,8 +148,9 @@ def _choice(d: dict, type_: str, name: str, choices: tuple[str, ...], default: s
 
 
 def _parse_start(d: dict) -> Start:
-    role = d.get("role")
-    if not isinstance(role, str) or not _ROLE.match(role):
+    continued = _continued(d)
+    role = d.get("role", "" if continued else None)  # a continued session keeps its stored role
+    if not (continued and role == "") and (not isinstance(role, str) or not _ROLE.match(role)):
         raise _field_error("start", "role", role, "a role id such as \"mlops-engineer\" (see GET /api/banks)")
     rounds = d.get("rounds", [])
     if isinstance(rounds, str):
@@ -179,7 +186,18 @@ def _parse_start(d: dict) -> Start:
         follow_ups=_int(d, "start", "follow_ups", *FOLLOW_UPS_RANGE, default=1),
         question_ids=tuple(dict.fromkeys(question_ids)),
         review=review,
+        continue_session=continued,
     )
+
+
+def _continued(d: dict) -> str | None:
+    value = d.get("continue_session")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _SESSION_ID.match(value):
+        raise _field_error("start", "continue_session", value,
+                           "the id of an interrupted session (8–32 lower-case hex digits) or null")
+    return value
 
 
 def parse_client_message(text: str | bytes) -> ClientMessage:

@@ -13,6 +13,7 @@ and the command that starts it in :mod:`.commands.serve`.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import secrets
@@ -45,15 +46,19 @@ class InterviewServer:
     """Serves the web client and runs one interview per websocket connection."""
 
     def __init__(self, options: ServerOptions = ServerOptions(), recorder_factory: Any = None,
-                 engine: Any = None, synthesizers: dict[str | None, Any] | None = None, store: Any = None):
+                 engine: Any = None, synthesizers: dict[str | None, Any] | None = None, store: Any = None,
+                 remote: Any = None):
         """``store`` (a :class:`~voice_interviewer.store.SessionStore`) records every session and serves
         the read-only ``/api/sessions`` routes of the playback page; ``recorder_factory(session_id)``
-        overrides how sessions are recorded (default: the store's recorder, else nothing)."""
+        overrides how sessions are recorded (default: the store's recorder, else nothing);
+        ``remote`` (a :class:`~voice_interviewer.speech.remote.RemoteTranscriber`) transcribes
+        finished stretches of answers on a speech server, the local model standing by."""
         self.options = options.validate()
         self.store = store
         default = store.recorder if store is not None else (lambda session_id: NullRecorder())
         self.recorder_factory = recorder_factory or default
         self.engine = engine
+        self.remote = remote
         self.synthesizers: dict[str | None, Any] = dict(synthesizers or {})
         self.sessions = SessionRegistry(self.options.max_sessions)
         self._graders: dict[str, Any] = {}
@@ -69,6 +74,11 @@ class InterviewServer:
 
         if self.engine is None:
             self.engine = await asyncio.to_thread(SpeechEngine.shared)
+        if self.remote is not None:
+            problem = await asyncio.to_thread(self.remote.probe)
+            if problem:
+                log.warning("transcription server %s does not answer (%s); answers are transcribed locally "
+                            "until it does", self.remote.options.url, problem)
         synth = await self.synthesizer(self.options.voice_engine)
         await synth.synthesize("Hello.")
         grader = await asyncio.to_thread(self.grader, "rubric")
@@ -264,17 +274,25 @@ class InterviewServer:
                                                        f"{o.min_sample_rate_hz}–{o.max_sample_rate_hz} Hz; send "
                                                        f"the capture rate of your PCM16 frames")
         self.sessions.check_room()
+        continued = await self._continued(msg.continue_session) if msg.continue_session else None
         try:
-            bank = self.bank(msg.role)
-            settings = InterviewSettings(role=msg.role, rounds=msg.rounds, questions=msg.questions,
-                                         order=msg.order, timer_s=msg.timer_s, max_follow_ups=msg.follow_ups,
-                                         interviewer=msg.interviewer, question_ids=msg.question_ids,
-                                         review=msg.review)
+            if continued is not None:
+                # The stored session decides what is asked; how the client shows it is its own.
+                bank, settings = continued.bank, dataclasses.replace(continued.settings, review=msg.review)
+            else:
+                bank = self.bank(msg.role)
+                settings = InterviewSettings(role=msg.role, rounds=msg.rounds, questions=msg.questions,
+                                             order=msg.order, timer_s=msg.timer_s, max_follow_ups=msg.follow_ups,
+                                             interviewer=msg.interviewer, question_ids=msg.question_ids,
+                                             review=msg.review)
             from .plan import plan_questions
 
             plan_questions(bank, settings)  # raises with the valid rounds
             synth = await self.synthesizer(msg.voice_engine)
         except VoiceInterviewerError as exc:
+            if continued is not None:  # give the claimed session back, interrupted as it was
+                await asyncio.to_thread(self.store.records.end_session, continued.session_id, "interrupted",
+                                        time.time())
             raise ProtocolError(proto.BAD_FIELD, f"cannot start: {exc}") from None
         from .factory import make_policy
         from .speech.endpoint import EndpointOptions
@@ -284,7 +302,8 @@ class InterviewServer:
         vocabulary = bank.vocabulary
 
         def make_listener(**kw: Any) -> Any:
-            return AnswerListener(engine, endpoint=EndpointOptions(), prompt_terms=vocabulary, **kw)
+            return AnswerListener(engine, endpoint=EndpointOptions(), prompt_terms=vocabulary, remote=self.remote,
+                                  **kw)
 
         channel = WebsocketChannel(
             ChannelOptions(sample_rate=msg.sample_rate, max_frame_bytes=o.max_frame_bytes,
@@ -293,9 +312,15 @@ class InterviewServer:
                            review=msg.review),
             synth, make_listener)
         token = secrets.token_urlsafe(24)
-        interview = Interview(bank, settings, channel, make_policy(msg.interviewer), self.grader(msg.interviewer),
-                              resume_token=token)
-        store_recorder = await asyncio.to_thread(self.recorder_factory, interview.session_id)  # checks the id
+        kind = settings.interviewer
+        so_far: dict[str, Any] = {} if continued is None else {
+            "session_id": continued.session_id, "asked": continued.asked, "prior_results": continued.prior_results}
+        interview = Interview(bank, settings, channel, make_policy(kind), self.grader(kind), resume_token=token,
+                              **so_far)
+        if continued is not None:
+            store_recorder = self.store.recorder(continued.session_id, continuing=True)
+        else:
+            store_recorder = await asyncio.to_thread(self.recorder_factory, interview.session_id)  # checks the id
         recorder: Recorder = QueuedRecorder(store_recorder, name=f"recorder-{interview.session_id}")
         interview.recorder = recorder
         live = LiveSession(interview, channel, token, time.monotonic())
@@ -304,6 +329,18 @@ class InterviewServer:
         live.task = asyncio.ensure_future(self._run(live))
         live.prepare = asyncio.ensure_future(self._prepare_grader(interview.grader, interview.questions))
         return live
+
+    async def _continued(self, session_id: str) -> Any:
+        """Claim an interrupted session for ``start.continue_session`` (see :mod:`.continuation`)."""
+        if self.store is None:
+            raise ProtocolError(proto.CANNOT_CONTINUE, "this server records no sessions (--no-record), so it "
+                                                       "cannot continue one; send 'start' without continue_session")
+        from .continuation import continue_plan
+
+        try:
+            return await asyncio.to_thread(continue_plan, self.store, session_id, self.bank)
+        except VoiceInterviewerError as exc:
+            raise ProtocolError(proto.CANNOT_CONTINUE, f"cannot continue: {exc}") from None
 
     async def _run(self, live: LiveSession) -> None:
         limit = asyncio.get_running_loop().call_later(self.options.max_session_s,

@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
 
 from tests.conftest import UNIT_S
+from tests.serving import free_port, start_serve
 from voice_interviewer.speech.audio_io import decode_file
 from voice_interviewer.speech.pcm import float_to_pcm16
 from voice_interviewer.store import SessionStore
@@ -31,30 +28,6 @@ RATE_HZ = 16000
 BYTES_PER_S = 2 * RATE_HZ
 FRAME_S = 0.1
 STREAM_S = 4.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _serve(port: int, data_dir: Path, store_url: str | None) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "voice_interviewer", "serve", "--port", str(port), "--data-dir", str(data_dir),
-         "--voice-engine", "pyttsx3", *(["--store", store_url] if store_url else [])],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    deadline = time.monotonic() + 120 * UNIT_S
-    seen = []
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            raise AssertionError(f"server exited early: {''.join(seen)}")
-        seen.append(line)
-        if "is ready" in line:
-            return proc
-    proc.kill()
-    raise AssertionError(f"server not ready in time: {''.join(seen)}")
 
 
 async def _answer_until_killed(port: int, pcm: bytes, proc: subprocess.Popen) -> tuple[str, int]:
@@ -87,8 +60,8 @@ async def _answer_until_killed(port: int, pcm: bytes, proc: subprocess.Popen) ->
 def test_sigkill_mid_answer_then_restart_loses_at_most_a_second(tmp_path, speech_clips, store_url):
     clips = sorted(speech_clips, key=lambda c: -float(c["duration"]))
     pcm = float_to_pcm16(decode_file(clips[0]["path"], RATE_HZ))
-    data_dir, port = tmp_path / "data", _free_port()
-    proc = _serve(port, data_dir, store_url)
+    data_dir, port = tmp_path / "data", free_port()
+    proc = start_serve(port, data_dir, store_url)
     try:
         session_id, sent = asyncio.run(_answer_until_killed(port, pcm, proc))
         assert proc.wait(timeout=10 * UNIT_S) == -signal.SIGKILL
@@ -96,7 +69,7 @@ def test_sigkill_mid_answer_then_restart_loses_at_most_a_second(tmp_path, speech
         if proc.poll() is None:
             proc.kill()
 
-    restarted = _serve(port, data_dir, store_url)
+    restarted = start_serve(port, data_dir, store_url)
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/sessions", timeout=10 * UNIT_S) as r:
             listed = json.loads(r.read())

@@ -60,6 +60,10 @@ def test_delete_session_round_trip_and_bad_id():
     for bad in (None, 7, "", "x" * 65):
         with pytest.raises(ProtocolError, match=r"delete_session\.id: .* a session id from GET /api/sessions"):
             p.parse_client_message(json.dumps({"type": "delete_session", "id": bad}))
+def test_continue_session_needs_no_role():
+    msg = p.parse_client_message('{"type": "start", "continue_session": "5e55105ca11ed001", "sample_rate": 16000}')
+    assert isinstance(msg, p.Start) and (msg.continue_session, msg.role) == ("5e55105ca11ed001", "")
+    assert p.parse_client_message(p.encode_client(msg)) == msg
 
 
 def test_resume_session_round_trip():
@@ -91,6 +95,9 @@ def test_resume_session_round_trip():
     (start(follow_ups=9), p.BAD_FIELD, ["start.follow_ups", "0 to 5"]),
     (start(review="yes"), p.BAD_FIELD, ["start.review", '"yes"', "true or false"]),
     (start(review=1), p.BAD_FIELD, ["start.review", "true or false"]),
+    (start(continue_session="../x"), p.BAD_FIELD, ["start.continue_session", "interrupted session", "hex"]),
+    (start(continue_session=12), p.BAD_FIELD, ["start.continue_session"]),
+    ('{"type": "start", "sample_rate": 16000}', p.BAD_FIELD, ["start.role"]),
     ('{"type": "resume_session"}', p.BAD_FIELD, ["resume_session.resume_token", "null"]),
     ('{"type": "resume_session", "resume_token": "x"}', p.BAD_FIELD, ["resume_token"]),
 ])

@@ -63,6 +63,7 @@ CLIPS = {  # turn id -> LibriVox clip stem (each has a .txt transcript beside it
     "q1f1": "sense_and_sensibility_01_austen_64kb-0890",
     "q2": "sense_and_sensibility_01_austen_64kb-0920",
     "q2f1": "sense_and_sensibility_01_austen_64kb-0930",
+    "q3": "sense_and_sensibility_01_austen_64kb-0880",
 }
 TTS_RATE = 22050
 

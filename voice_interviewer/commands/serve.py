@@ -28,6 +28,17 @@ def add_serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-sessions", type=int, default=None, help="sessions at once (default 8)")
     p.add_argument("--max-session-minutes", type=float, default=None, help="length limit of a session (default 60)")
     add_store_args(p)
+    p.add_argument("--lease-seconds", type=float, default=None, metavar="S",
+                   help="with a shared store: how long this server counts as alive after its last heartbeat; "
+                        "peers mark its sessions interrupted when it has been silent that long (default 15)")
+    p.add_argument("--transcription-url", metavar="URL", default=None,
+                   help="transcribe finished answers on an OpenAI-compatible server, e.g. http://speech:8000/v1 "
+                        "(env VOICE_INTERVIEWER_TRANSCRIPTION_URL; key in VOICE_INTERVIEWER_TRANSCRIPTION_API_KEY); "
+                        "captions stay local, and the local model takes over when it fails or is slow")
+    p.add_argument("--transcription-model", metavar="NAME", default=None,
+                   help="model name sent to the transcription server (default whisper-1)")
+    p.add_argument("--transcription-timeout", metavar="S", type=float, default=None,
+                   help="longest wait for the transcription server before the local model decodes (default 1)")
     p.add_argument("--no-record", action="store_true",
                    help="keep nothing: no transcripts, feedback or audio are written to disk")
 
@@ -49,29 +60,50 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def serve_from_args(args: argparse.Namespace) -> int:
-    """Open the session store (unless ``--no-record``), recover interrupted sessions, serve."""
+    """Open the session store (unless ``--no-record``), hold a lease in it, recover interrupted sessions, serve.
+
+    The lease (see :mod:`voice_interviewer.store.lease`) is how servers sharing a store
+    learn that this one died, and how this one takes over sessions of servers that did."""
     options = options_from_args(args)
     try:
+        remote = remote_from_args(args)
         if args.no_record:
-            asyncio.run(run_server(options))
+            asyncio.run(run_server(options, remote=remote))
             return 0
-        with open_store(args) as store:
-            recovered = store.recovered
+        from ..store import ServerLease
+        from ..store.lease import DEFAULT_LEASE_S
+
+        with open_store(args) as store, ServerLease(store, args.lease_seconds or DEFAULT_LEASE_S) as lease:
+            recovered = store.recovered + lease.taken_over
             if recovered:
                 print(f"Recovered {len(recovered)} interrupted session(s): {', '.join(recovered)}", flush=True)
-            asyncio.run(run_server(options, store))
+            asyncio.run(run_server(options, store, remote))
     except KeyboardInterrupt:
         return 130
     return 0
 
 
-async def run_server(options: Any, store: Any = None) -> None:
+def remote_from_args(args: argparse.Namespace) -> Any:
+    """The transcription server ``--transcription-url`` (or its env) names, or None for local speech only."""
+    from ..speech.remote import RemoteOptions, RemoteTranscriber
+
+    options = RemoteOptions.from_env(args.transcription_url, model=args.transcription_model,
+                                     timeout_s=args.transcription_timeout)
+    return RemoteTranscriber(options) if options is not None else None
+
+
+async def run_server(options: Any, store: Any = None, remote: Any = None) -> None:
     """Run until cancelled, printing the address (with the token when one is needed)."""
     from ..server import InterviewServer
 
-    server = InterviewServer(options, store=store)
+    server = InterviewServer(options, store=store, remote=remote)
     print("Loading the speech model and the voice…", flush=True)
     await server.start()
+    if remote is not None:
+        counts = remote.counts
+        state = "answers" if counts.answered else f"does not answer yet ({counts.last_error})"
+        print(f"Finished answers are transcribed by {remote.options.url}, which {state}; "
+              f"captions and fallback use the local model.", flush=True)
     print(f"voice-interviewer is ready: {server.url()}", flush=True)
     if server.options.token and not options.token:
         print("An access token was generated because the server is reachable from other machines.", flush=True)

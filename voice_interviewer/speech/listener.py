@@ -29,8 +29,9 @@ import numpy as np
 
 from ..transcript import Segment, Transcript, Word
 from .endpoint import Endpointer, EndpointOptions
-from .engine import SpeechEngine
+from .engine import Decoded, SpeechEngine
 from .pcm import StreamResampler, float_to_pcm16, level_dbfs, pcm16_to_float
+from .remote import RemoteTranscriber
 from .streaming import (
     SAMPLE_RATE,
     StreamOptions,
@@ -86,14 +87,22 @@ class AnswerListener:
         model_audio_s: Seconds of audio sent to the model so far (cost accounting).
         finish_audio_s: Seconds of audio sent to the model by :meth:`finish` itself.
         decodes: Number of model calls made.
+        remote_decodes: Of those, how many the transcription server answered.
+
+    With ``remote``, the decodes that make the transcript (each stretch closed by a pause,
+    and the last one when the answer ends) go to that server first; live captions, VAD
+    and endpointing stay on the local model, which also takes over any decode the server
+    fails or is too slow for. (During long unbroken speech, words that two successive
+    captions agree on are committed from the captions, as without a server.)
     """
 
     def __init__(self, engine: SpeechEngine, *, sample_rate: int, timer_s: float,
                  endpoint: EndpointOptions = EndpointOptions(), prompt_terms: Sequence[str] = (),
                  on_event: Callable[[ListenerEvent], Awaitable[None]] | None = None,
                  on_audio: Callable[[bytes], None] | None = None,
-                 stream: StreamOptions = StreamOptions()):
+                 stream: StreamOptions = StreamOptions(), remote: RemoteTranscriber | None = None):
         self.engine = engine
+        self.remote = remote
         self.sample_rate = sample_rate
         self.stream = stream
         self.prompt_terms = tuple(prompt_terms)
@@ -122,6 +131,7 @@ class AnswerListener:
         self.model_audio_s = 0.0
         self.finish_audio_s = 0.0
         self.decodes = 0
+        self.remote_decodes = 0
 
     # -- public state ---------------------------------------------------------------------------
 
@@ -248,18 +258,26 @@ class AnswerListener:
         self._worker = None
         self._idle.set()
 
-    async def _decode(self, audio: np.ndarray) -> tuple[Word, ...]:
+    async def _decode(self, audio: np.ndarray, *, transcript: bool = False) -> tuple[Word, ...]:
+        """One decode; ``transcript`` ones (not captions) go to the transcription server first, if any."""
         prompt = build_prompt(self.prompt_terms, self.committed_text, prime=self.stream.prime_prompt,
                               context_chars=self.stream.context_chars)
         loop = asyncio.get_running_loop()
         t0 = loop.time()
-        self._inflight = self.engine.submit_decode(audio, prompt, urgent=self._finishing)
-        try:
-            decoded = await asyncio.wrap_future(self._inflight)
-        finally:
-            self._inflight = None
-        took = loop.time() - t0
-        self._decode_wall_s = took if not self.decodes else 0.7 * self._decode_wall_s + 0.3 * took
+        remote: Decoded | None = None
+        if transcript and self.remote is not None:
+            remote = await asyncio.to_thread(self.remote.transcribe, audio, prompt)
+            self.remote_decodes += remote is not None
+        if remote is not None:
+            decoded = remote
+        else:
+            self._inflight = self.engine.submit_decode(audio, prompt, urgent=self._finishing)
+            try:
+                decoded = await asyncio.wrap_future(self._inflight)
+            finally:
+                self._inflight = None
+            took = loop.time() - t0
+            self._decode_wall_s = took if not self.decodes else 0.7 * self._decode_wall_s + 0.3 * took
         self.decodes += 1
         self.model_audio_s += decoded.audio_s
         if self._finishing:
@@ -269,11 +287,12 @@ class AnswerListener:
     async def _decode_job(self, job: TailJob) -> None:
         hyp = self._hyp
         job_end_s = job.start_s + len(job.audio) / SAMPLE_RATE
-        if (hyp is not None and hyp.generation == job.generation
+        remote = self.remote is not None and self.remote.available
+        if (not remote and hyp is not None and hyp.generation == job.generation
                 and hyp.audio_end_s >= min(job_end_s, job.speech_end_s + self.stream.reuse_margin_s)):
             words = hyp.words  # the last partial already heard everything said in this tail
         else:
-            words = shift(await self._decode(job.audio), job.start_s)
+            words = shift(await self._decode(job.audio, transcript=True), job.start_s)
         if self._hyp is not None and self._hyp.generation <= job.generation:
             self._hyp = None
         await self._commit(drop_trailing_hallucinations(words, job.speech_end_s))

@@ -11,7 +11,10 @@ conventions the dialect resolves:
   the epoch as a float in both, so sessions read the same whichever engine stored
   them) and ``{blob}`` (raw bytes);
 * an insert that may meet an existing row is built by :meth:`Dialect.insert`, so
-  "keep the old row" and "replace these columns" are spelt one way.
+  "keep the old row" and "replace these columns" are spelt one way;
+* the current time, as seconds since the epoch, is ``{now}`` in a query, filled in by
+  :meth:`Dialect.sql`: leases are judged on the database's one clock, never on the
+  clocks of the servers that share it.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ class Dialect:
             write lock already does it (SQLite's ``BEGIN IMMEDIATE``).
         legacy_version: Query for the schema version a database carried before the
             migrations table existed (SQLite files kept it in ``PRAGMA user_version``).
+        now: Expression for the database's current time in seconds since the epoch.
     """
 
     name: str
@@ -42,9 +46,11 @@ class Dialect:
     format_params: bool = False
     schema_lock: str | None = None
     legacy_version: str | None = None
+    now: str = ""
 
     def sql(self, query: str) -> str:
-        """``query`` (written with ``?`` parameters) in this engine's parameter style."""
+        """``query`` (written with ``?`` parameters and ``{now}``) in this engine's spelling."""
+        query = query.replace("{now}", f"({self.now})")
         if not self.format_params:
             return query
         out: list[str] = []
@@ -87,6 +93,7 @@ SQLITE = Dialect(
     name="sqlite",
     types={"id": "INTEGER PRIMARY KEY AUTOINCREMENT", "float": "REAL", "timestamp": "REAL", "blob": "BLOB"},
     legacy_version="PRAGMA user_version",
+    now="(julianday('now') - 2440587.5) * 86400.0",
 )
 
 POSTGRESQL = Dialect(
@@ -96,4 +103,5 @@ POSTGRESQL = Dialect(
     format_params=True,
     # Any constant works as long as every voice-interviewer process uses the same one.
     schema_lock="SELECT pg_advisory_xact_lock(5641032117)",
+    now="CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS DOUBLE PRECISION)",
 )

@@ -18,6 +18,8 @@ SESSION_ID_PATTERN = re.compile(r"[0-9a-f]{8,32}")
 TURN_ID_PATTERN = re.compile(r"q[0-9]{1,3}(?:r[0-9]{1,2})?(?:f[0-9]{1,2})?")  # q1, q1f1, q1r2, q1r2f1
 UTTERANCE_NAME_PATTERN = re.compile(r"u[0-9]{3,5}")
 ENV_DATA_DIR = "VOICE_INTERVIEWER_DATA"
+ENV_AUDIO_DIR = "VOICE_INTERVIEWER_AUDIO_DIR"
+SESSIONS_DIR = "sessions"
 
 
 def default_data_dir() -> Path:
@@ -42,6 +44,24 @@ def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path:
         ) from None
     if not path.is_dir():
         raise ConfigError(f"data directory {str(path)!r} is not a folder; pass a folder with --data-dir")
+    return path.resolve()
+
+
+def resolve_audio_dir(audio_dir: str | os.PathLike | None, data_dir: Path) -> Path:
+    """Where the session folders of audio go: ``audio_dir``, else ``$VOICE_INTERVIEWER_AUDIO_DIR``,
+    else ``<data>/sessions``. Servers that share one store name one shared folder here, so any
+    of them can play back, export or recover what another recorded."""
+    chosen = audio_dir or os.environ.get(ENV_AUDIO_DIR) or None
+    path = Path(chosen).expanduser() if chosen else data_dir / SESSIONS_DIR
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot create the audio folder {str(path)!r}: {exc.strerror or exc}; pass a writable folder "
+            f"(on a volume every server mounts) with --audio-dir or set {ENV_AUDIO_DIR}"
+        ) from None
+    if not path.is_dir():
+        raise ConfigError(f"audio folder {str(path)!r} is not a folder; pass a folder with --audio-dir")
     return path.resolve()
 
 

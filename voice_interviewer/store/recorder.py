@@ -43,9 +43,12 @@ def question_record(q: "Question", round_title: str | None = None) -> dict[str, 
 class StoreRecorder:
     """Records one session into a :class:`SessionStore`; create it with ``store.recorder()``."""
 
-    def __init__(self, store: "SessionStore", expected_id: str | None = None):
+    def __init__(self, store: "SessionStore", expected_id: str | None = None, continuing: bool = False):
+        """``continuing``: the session is already stored and was reopened by
+        :meth:`SessionStore.continue_session`; recording goes on after what it holds."""
         self._store = store
         self._expected_id = expected_id
+        self._continuing = continuing
         self._lock = threading.RLock()
         self.session_id: str | None = None
         self._dir: Path | None = None
@@ -96,18 +99,26 @@ class StoreRecorder:
             if self._expected_id is not None and sid != self._expected_id:
                 raise StoreError(f"this recorder was made for session {self._expected_id}, "
                                  f"not {sid}; call store.recorder({sid!r})")
-            if self._store.exists(sid):
+            if not self._continuing and self._store.exists(sid):
                 raise StoreError(f"session {sid} is already stored; a new session needs a new id")
             self._dir = self._store.session_dir(sid)
             self._dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             self._session_lock = SessionLock(self._dir)
             if not self._session_lock.acquire():
                 raise StoreError(f"session {sid} is being recorded by another process")
-            self._store.records.add_session(
-                sid, role=session.role, role_title=session.role_title, interviewer=session.interviewer,
-                started_at=time.time(), settings=session.settings,
-                questions=[question_record(q, session.round_titles.get(q.round)) for q in session.questions],
-                recorded_in=self._store.recorded_in)
+            records = self._store.records
+            if self._continuing:
+                # Numbering goes on after what the first sitting recorded: turn ids, utterance
+                # names and timeline positions stay unique within the session.
+                self._ord = records.next_ord(sid)
+                self._utterances = len(records.utterances(sid))
+                self._answers = {r["turn_id"] for r in records.answers(sid)}
+            else:
+                records.add_session(
+                    sid, role=session.role, role_title=session.role_title, interviewer=session.interviewer,
+                    started_at=time.time(), settings=session.settings,
+                    questions=[question_record(q, session.round_titles.get(q.round)) for q in session.questions],
+                    recorded_in=self._store.recorded_in, owner=self._store.owner)
             self.session_id = sid
 
     def utterance(self, utterance: "Utterance") -> None:

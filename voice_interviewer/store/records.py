@@ -16,7 +16,7 @@ from ..transcript import Segment, Transcript, Word
 from .database import Database, Row
 
 _SESSION_COLUMNS = ("id", "role", "role_title", "interviewer", "status", "started_at", "settings_json",
-                    "questions_json", "recorded_in")
+                    "questions_json", "recorded_in", "owner")
 
 
 def _json(value: Any) -> str:
@@ -32,10 +32,11 @@ class Records:
     # -- sessions -------------------------------------------------------------------------
 
     def add_session(self, session_id: str, *, role: str, role_title: str, interviewer: str, started_at: float,
-                    settings: Any, questions: list[dict[str, Any]], recorded_in: str) -> None:
+                    settings: Any, questions: list[dict[str, Any]], recorded_in: str,
+                    owner: str | None = None) -> None:
         self.db.execute(self.db.dialect.insert("sessions", _SESSION_COLUMNS),
                         (session_id, role, role_title, interviewer, "running", started_at, _json(settings),
-                         _json(questions), recorded_in))
+                         _json(questions), recorded_in, owner))
 
     def session(self, session_id: str) -> Row | None:
         rows = self.db.rows("SELECT * FROM sessions WHERE id = ?", (session_id,))
@@ -45,10 +46,60 @@ class Records:
         return bool(self.db.rows("SELECT 1 AS found FROM sessions WHERE id = ?", (session_id,)))
 
     def running(self, recorded_in: str) -> list[str]:
-        """Sessions still marked running whose audio lives in ``recorded_in`` (or that predate the column)."""
+        """Sessions still marked running that were recorded in ``recorded_in`` (or before the column):
+        the recording lock in their folder, visible on this host, tells whether the recorder lives."""
         return [r["id"] for r in self.db.rows(
             "SELECT id FROM sessions WHERE status = 'running' AND (recorded_in IS NULL OR recorded_in = ?)"
             " ORDER BY started_at", (recorded_in,))]
+
+    def reopen_session(self, session_id: str, *, owner: str | None, recorded_in: str) -> bool:
+        """An interrupted session becomes running again under ``owner``; False unless it was interrupted
+        (one statement, so two servers asked to continue the same session cannot both win)."""
+        return self.db.execute(
+            "UPDATE sessions SET status = 'running', ended_at = NULL, report_json = NULL, owner = ?,"
+            " recorded_in = ? WHERE id = ? AND status = 'interrupted'", (owner, recorded_in, session_id)) > 0
+
+    def next_ord(self, session_id: str) -> int:
+        """The highest position on the session's timeline so far (0 when empty)."""
+        return self.db.rows(
+            "SELECT MAX(o) AS o FROM (SELECT MAX(ord) AS o FROM answers WHERE session_id = ?"
+            " UNION ALL SELECT MAX(ord) AS o FROM utterances WHERE session_id = ?) AS both_voices",
+            (session_id, session_id))[0]["o"] or 0
+
+    # -- leases ---------------------------------------------------------------------------
+
+    def renew_lease(self, server_id: str, *, host: str, pid: int, lease_s: float) -> bool:
+        """Push the server's lease ``lease_s`` past the database's now; False if the row had gone
+        (the server had been judged dead), in which case it is written afresh."""
+        if self.db.execute("UPDATE servers SET expires_at = {now} + ? WHERE id = ?", (lease_s, server_id)):
+            return True
+        self.db.execute("INSERT INTO servers (id, host, pid, started_at, expires_at)"
+                        " VALUES (?, ?, ?, {now}, {now} + ?)", (server_id, host, pid, lease_s))
+        return False
+
+    def end_lease(self, server_id: str) -> None:
+        self.db.execute("DELETE FROM servers WHERE id = ?", (server_id,))
+
+    def lease_alive(self, server_id: str) -> bool:
+        return bool(self.db.rows("SELECT 1 AS alive FROM servers WHERE id = ? AND expires_at >= {now}",
+                                 (server_id,)))
+
+    def orphaned(self) -> list[Row]:
+        """Running sessions whose owner's lease ran out (or whose owner row is gone): ``id``, ``owner``."""
+        return self.db.rows(
+            "SELECT s.id, s.owner FROM sessions s LEFT JOIN servers v ON v.id = s.owner"
+            " WHERE s.status = 'running' AND s.owner IS NOT NULL AND (v.id IS NULL OR v.expires_at < {now})"
+            " ORDER BY s.started_at")
+
+    def claim(self, session_id: str, *, dead_owner: str, owner: str) -> bool:
+        """Take a running session from its dead owner; only one claimant can win."""
+        return self.db.execute("UPDATE sessions SET owner = ? WHERE id = ? AND owner = ? AND status = 'running'",
+                               (owner, session_id, dead_owner)) > 0
+
+    def forget_dead_servers(self) -> None:
+        """Lease rows that ran out and own no running session any more."""
+        self.db.execute("DELETE FROM servers WHERE expires_at < {now} AND NOT EXISTS (SELECT 1 FROM sessions s"
+                        " WHERE s.owner = servers.id AND s.status = 'running')")
 
     def end_session(self, session_id: str, status: str, ended_at: float, report: Any = None,
                     only_if_running: bool = False) -> bool:

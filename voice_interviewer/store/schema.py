@@ -108,6 +108,21 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (session_id, question_id, attempt)
     )
     """,
+    # 5: leases. Each serving process keeps a row in ``servers`` whose ``expires_at`` it pushes
+    # forward every few seconds (on the database's clock), and names itself as the ``owner`` of
+    # the sessions it records; any server may take over a running session whose owner's lease
+    # ran out, so a dead server's sessions no longer wait for that server to come back.
+    """
+    CREATE TABLE servers (
+        id TEXT PRIMARY KEY,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        started_at {timestamp} NOT NULL,
+        expires_at {timestamp} NOT NULL
+    );
+    ALTER TABLE sessions ADD COLUMN owner TEXT;
+    CREATE INDEX sessions_by_status ON sessions(status, owner)
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -9,6 +9,7 @@ hands out whole sessions as plain data for reports, the CLI and the HTTP API.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import socket
 import time
@@ -22,13 +23,20 @@ from ..transcript import Transcript
 from .audio import pcm_duration_s, pcm_to_wav, wav_duration_s
 from .database import Database, Row, open_database, store_url
 from .locks import SessionLock
-from .paths import TURN_ID_PATTERN, inside, resolve_data_dir, validate_audio_name, validate_session_id
+from .paths import (
+    TURN_ID_PATTERN,
+    inside,
+    resolve_audio_dir,
+    resolve_data_dir,
+    validate_audio_name,
+    validate_session_id,
+)
 from .recorder import StoreRecorder, finalise_pcm
 from .records import Records
 from .schema import migrate
 
 DB_NAME = "sessions.db"
-SESSIONS_DIR = "sessions"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -55,26 +63,47 @@ class StoreOptions:
     connect_timeout_s: float = 10.0
 
 
+@dataclass(frozen=True)
+class Continuation:
+    """What a server needs to go on with an interrupted session: its choices and what was done.
+
+    Attributes:
+        row: The session's row (role, settings, questions as stored when it started).
+        asked: Ids of the questions whose main turn was recorded; they are not asked again.
+        answers: For each asked question, the texts of its answers (main turn and follow-ups).
+        feedback: The stored grade of each graded question, as ``Feedback.to_dict()``.
+    """
+
+    row: Row
+    asked: tuple[str, ...]
+    answers: dict[str, list[str]]
+    feedback: dict[str, Any]
+
+
 class SessionStore:
-    """Sessions: rows in the session database, audio in ``<data>/sessions/<id>/``.
+    """Sessions: rows in the session database, audio in ``<audio dir>/<id>/`` (``<data>/sessions`` by default).
 
     Opening the store migrates the database, then marks sessions whose recording
     process died as ``interrupted`` and rebuilds their unfinished answers from the
     committed segments.
 
     Args:
-        data_dir: The data folder (audio, and the SQLite file when no URL is given).
+        data_dir: The data folder (the SQLite file when no URL is given, and audio by default).
         options: How the store writes.
         url: ``postgresql://…`` to keep the rows in PostgreSQL; None means
             ``$VOICE_INTERVIEWER_STORE``, and when that is unset too, SQLite in ``data_dir``.
+        audio_dir: The folder of session audio folders; None means ``$VOICE_INTERVIEWER_AUDIO_DIR``,
+            else ``<data_dir>/sessions``. Servers sharing a store share this folder too.
     """
 
     def __init__(self, data_dir: str | Path | None = None, options: StoreOptions = StoreOptions(),
-                 url: str | None = None):
+                 url: str | None = None, audio_dir: str | Path | None = None):
         self.options = options
         self.data_dir = resolve_data_dir(data_dir)
-        self.sessions_dir = self.data_dir / SESSIONS_DIR
-        self.sessions_dir.mkdir(exist_ok=True)
+        self.sessions_dir = resolve_audio_dir(audio_dir, self.data_dir)
+        # The lease of the serving process, when it holds one (see :mod:`.lease`): sessions it
+        # records name it as their owner, so other servers can take them over if it dies.
+        self.owner: str | None = None
         self.db_path = self.data_dir / DB_NAME
         self.database: Database = open_database(
             store_url(url), self.db_path, busy_timeout_s=options.busy_timeout_s,
@@ -140,17 +169,81 @@ class SessionStore:
 
     # -- recording ----------------------------------------------------------------------------
 
-    def recorder(self, session_id: str | None = None) -> StoreRecorder:
-        """A recorder for one new session.
+    def recorder(self, session_id: str | None = None, continuing: bool = False) -> StoreRecorder:
+        """A recorder for one new session, or with ``continuing`` for one reopened by :meth:`continue_session`.
 
         Its id comes from ``session_started``; pass ``session_id`` to have it checked now
         (so ``store.recorder`` can serve directly as a per-session recorder factory).
         """
+        if continuing:
+            return StoreRecorder(self, validate_session_id(session_id), continuing=True)
         if session_id is not None:
             session_id = validate_session_id(session_id)
             if self.records.exists(session_id):
                 raise StoreError(f"session {session_id} is already stored; a new session needs a new id")
         return StoreRecorder(self, session_id)
+
+    def continue_session(self, session_id: str) -> Continuation:
+        """Claim an interrupted session for this process and say what remains of it.
+
+        The session is running again (owned by this process's lease) when this returns, so
+        a second server asked to continue it at the same moment gets a StoreError.
+
+        Raises:
+            SessionNotFoundError: no such session.
+            StoreError: the session is not interrupted (running elsewhere, or ended); the
+                message says which.
+        """
+        row = self._require(session_id)
+        sid = row["id"]
+        if not self.records.reopen_session(sid, owner=self.owner, recorded_in=self.recorded_in):
+            status = (self.records.session(sid) or row)["status"]
+            why = ("it is running on a live server; reconnect to that server instead" if status == "running"
+                   else f"it has ended ({status}); start a new session")
+            raise StoreError(f"session {sid} cannot be continued: {why}")
+        answers: dict[str, list[str]] = {}
+        for r in self.records.answers(sid):
+            qid = r["question_id"] or self.records.question_of_turn(sid, r["turn_id"])
+            if qid and r["transcript"].strip():
+                answers.setdefault(qid, []).append(r["transcript"])
+        asked = tuple(q["id"] for q in json.loads(row["questions_json"])
+                      if self.records.turns_of_question(sid, q["id"]))
+        return Continuation(row, asked, answers, self.records.feedback(sid))
+
+    def take_over_orphans(self) -> list[str]:
+        """Mark as interrupted the running sessions whose owner's lease ran out; returns their ids.
+
+        Each is first claimed in one statement, so of several live servers exactly one
+        rebuilds it: unfinished answers from their committed segments, raw audio to WAV
+        (when the shared audio folder holds it), then ``interrupted``.
+        """
+        if self.owner is None:
+            return []
+        recovered = []
+        for row in self.records.orphaned():
+            sid = row["id"]
+            directory = self.session_dir(sid)
+            lock = SessionLock(directory) if directory.is_dir() else None
+            if lock is not None and not lock.acquire():
+                continue  # a process that can still write its audio holds it: not dead after all
+            try:
+                if not self.records.claim(sid, dead_owner=row["owner"], owner=self.owner):
+                    continue  # another survivor took it first
+                self.rebuild_unfinished(sid)
+                ended = time.time()
+                if lock is not None:
+                    self.finalise_audio(sid)
+                    ended = max((p.stat().st_mtime for p in directory.iterdir()), default=ended)
+                else:
+                    log.warning("session %s: no audio folder at %s; is --audio-dir the folder every server "
+                                "shares?", sid, directory)
+                if self.records.end_session(sid, "interrupted", ended, only_if_running=True):
+                    recovered.append(sid)
+            finally:
+                if lock is not None:
+                    lock.release()
+        self.records.forget_dead_servers()
+        return recovered
 
     def recover_interrupted(self) -> list[str]:
         """Mark sessions left ``running`` by a dead process as ``interrupted``; returns their ids."""
@@ -269,7 +362,10 @@ class SessionStore:
 
     def delete(self, session_id: str) -> None:
         """Remove the session's rows and its audio directory."""
-        sid = self._require(session_id)["id"]
+        row = self._require(session_id)
+        sid = row["id"]
+        if row["status"] == "running" and row.get("owner") and self.records.lease_alive(row["owner"]):
+            raise StoreError(f"session {sid} is being recorded by a live server right now; stop it, then delete it")
         directory = self.session_dir(sid)
         if directory.exists():
             lock = SessionLock(directory)

@@ -61,7 +61,7 @@ class SqliteDatabase:
 
     def _run(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
         try:
-            return self._conn.execute(sql, tuple(params))
+            return self._conn.execute(self.dialect.sql(sql), tuple(params))
         except sqlite3.Error as exc:
             raise StoreError(f"session database {self.location!r} failed: {exc}") from None
 

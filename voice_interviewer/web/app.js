@@ -26,7 +26,7 @@
   const st = {
     banks: null, ws: null, audio: null, node: null, stream: null, session: null, pendingSay: null,
     playEnd: 0, listening: null, paused: false, deadline: 0, answerS: 0, ended: false, retries: 0,
-    sources: [], reviewing: null,
+    sources: [], reviewing: null, first: null, continueTries: 0,
   };
 
   // ---- small DOM helpers --------------------------------------------------------------
@@ -157,6 +157,7 @@
 
   // ---- connection --------------------------------------------------------------------------------
   function connect(first) {
+    st.first = first;
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
     const ws = new WebSocket(`${scheme}//${location.host}${withToken('/ws')}`);
     ws.binaryType = 'arraybuffer';
@@ -197,6 +198,7 @@
     switch (msg.type) {
       case 'session':
         st.session = msg;
+        st.continueTries = 0;
         ui.connection.textContent = `Session ${msg.id} · voice ${msg.voice_engine}`;
         if (st.wanted && st.wanted.interviewer !== msg.interviewer) {
           showAlert(`The ${msg.interviewer} interviewer runs this session: the ${st.wanted.interviewer} one is not available on this server.`);
@@ -265,12 +267,32 @@
         showReport(msg);
         break;
       case 'error':
+        if (continueElsewhere(msg)) break;
         showAlert(`${msg.message} (${msg.code})`);
-        if (msg.code === 'unknown_session') { st.session = null; backToSetup(); }
+        if (msg.code === 'unknown_session' || msg.code === 'cannot_continue') { st.session = null; backToSetup(); }
         break;
       default:
         break;
     }
+  }
+
+  // The server that ran the session is gone (its resume token is unknown here): once the
+  // surviving servers have marked the session interrupted, go on with it from the next question.
+  // Until the dead server's lease runs out (about 20 s) it still counts as running: retry.
+  function continueElsewhere(msg) {
+    if (!st.session || st.ended) return false;
+    if (st.continueTries && msg.code === 'audio_before_start') return true; // sent before we knew
+    const waiting = msg.code === 'cannot_continue' && /running on a live server/.test(msg.message);
+    if (msg.code !== 'unknown_session' && !waiting) return false;
+    if (st.continueTries >= 20) return false;
+    st.continueTries += 1;
+    st.listening = null; // no microphone audio until the continued session asks for an answer
+    setState('The interview server stopped — continuing on another server…', 'warn');
+    const ws = st.ws;
+    const request = { ...st.first, type: 'start', continue_session: st.session.id };
+    setTimeout(() => { if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(request)); },
+      msg.code === 'unknown_session' ? 0 : 3000);
+    return true;
   }
 
   function kindLabel(kind) {
