@@ -100,7 +100,7 @@ class ContentOptions:
     names_full_share: float = 0.6
     names_penalty: float = 0.7
     full_credit_strength: float = 0.85
-    incorrect_penalty: float = 0.5
+    incorrect_penalty: float = 1.0
 
 
 @dataclass

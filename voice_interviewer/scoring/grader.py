@@ -2,7 +2,7 @@
 
 Scoring formula (``Feedback.overall``, 0..100)::
 
-    credit_i = -0.5 if point i is incorrect (a misconception was stated)
+    credit_i = -1 if point i is incorrect (a misconception was stated)
                else min(1, strength_i / 0.85)            # content.key_point_credit
     content  = max(0, sum(weight_i * credit_i) / sum(weight_i))
                * min(1, sqrt(content_words / 8))        # very short answers cannot score high
