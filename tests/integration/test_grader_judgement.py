@@ -146,3 +146,17 @@ def test_a_rebuttal_in_the_next_breath_is_not_the_mistake(bank, grader) -> None:
         "logged. The catch is that shadow can't tell you about user facing effects, like whether people click more, "
         "since nobody sees its output."))
     assert not shadow.incorrect, [(k.key_point_id, k.evidence.quote) for k in shadow.incorrect]
+
+
+def test_an_answer_made_of_vocabulary_is_marked_down_and_told_so(bank, grader, seed_answers) -> None:
+    q = bank.question("online-vs-offline-features")
+    fluent = _grade(grader, q, (
+        "So online versus offline features is a core part of the modern feature platform, Feast or Tecton or "
+        "Hopsworks, the offline store on BigQuery or Snowflake or S3 with Parquet and Delta, the online store on "
+        "Redis or DynamoDB or Bigtable, materialisation jobs with Spark and Airflow, streaming with Kafka and Flink, "
+        "point-in-time joins, TTLs, entity keys, feature views, which gives you parity between offline and online "
+        "and really improves reliability and consistency in production."))
+    assert any("tool names and buzzwords" in t for t in fluent.tips), fluent.tips
+    assert _grade(grader, q, seed_answers[q.id]["strong"]).overall > fluent.overall + 15
+    for qid, a in seed_answers.items():  # strong answers in the candidate's own words are never told so
+        assert not any("buzzwords" in t for t in _grade(grader, bank.question(qid), a["strong"]).tips), qid

@@ -69,6 +69,10 @@ class ContentOptions:
         names_penalty: Largest cut of a unit's similarity for being mostly names.
         full_credit_strength: Strength that earns a point's full credit.
         incorrect_penalty: Credit (negative) of a point whose misconception was stated.
+        vocabulary_free_share: Share of an answer's content words that may be names and buzzwords
+            at no cost (strong answers in people's own words stay under about 0.3).
+        vocabulary_full_share: Share at which the content score is cut by ``vocabulary_cut``.
+        vocabulary_cut: Largest cut of the content score for an answer made of vocabulary.
     """
 
     covered_threshold: float = 0.5
@@ -101,6 +105,9 @@ class ContentOptions:
     names_penalty: float = 0.7
     full_credit_strength: float = 0.85
     incorrect_penalty: float = 1.0
+    vocabulary_free_share: float = 0.3
+    vocabulary_full_share: float = 0.6
+    vocabulary_cut: float = 0.5
 
 
 @dataclass
@@ -119,10 +126,16 @@ class Analysis:
     unit_words: list[int] = field(default_factory=list)  # content words per unit, names counted
     kinds: list[str] = field(default_factory=list)  # "sentence", "clause" or "window", per unit
     plain_words: list[int] = field(default_factory=list)  # content words per unit that are not jargon
+    vocabulary_words: int = 0  # content words of the whole answer that are names or buzzwords
 
     @property
     def content_words(self) -> int:
         return len(self.content_idx)
+
+    @property
+    def vocabulary_share(self) -> float:
+        """Share of the answer's content words that are names and buzzwords rather than explanation."""
+        return self.vocabulary_words / self.content_words if self.content_words else 0.0
 
 
 def analyse(text: str, options: ContentOptions = ContentOptions(), terms: TermSet | None = None,
@@ -189,8 +202,9 @@ def analyse(text: str, options: ContentOptions = ContentOptions(), terms: TermSe
     for n, sent in enumerate(sentences(text, tokens)):
         for t in sent.tokens:
             sentence_of[index[t.start]] = n
+    vocabulary_words = sum(1 for i in content_idx if lingo[i])
     return Analysis(text, tokens, fillers, units, unit_texts, content_idx, sentence_of, masked_texts, masked_words,
-                    unit_words, kinds, plain_words)
+                    unit_words, kinds, plain_words, vocabulary_words)
 
 
 def _stems(text: str) -> list[str]:
@@ -434,12 +448,33 @@ def key_point_credit(result: KeyPointResult, options: ContentOptions = ContentOp
     return min(1.0, result.strength / options.full_credit_strength)
 
 
+def answer_size(question: Question, text: str, options: ContentOptions = ContentOptions()) -> tuple[int, float]:
+    """Content words of an answer and the share of them that are names and buzzwords: what
+    :func:`content_score` scales by, measured the same way for every grader."""
+    a = analyse(text, options, question_terms(question), question_jargon(question))
+    return a.content_words, a.vocabulary_share
+
+
+def vocabulary_factor(share: float, options: ContentOptions = ContentOptions()) -> float:
+    """What is kept of the content score of an answer whose content words are ``share`` names and buzzwords.
+
+    Each point is judged on the stretch that makes it best, so an answer that strings the right
+    names together with a few generic words between them ("parity between offline and online
+    improves reliability") can still come close to several points. Taken whole, such an answer
+    is mostly vocabulary: answers in people's own words stay well under a third.
+    """
+    o = options
+    over = (share - o.vocabulary_free_share) / max(1e-9, o.vocabulary_full_share - o.vocabulary_free_share)
+    return 1.0 - o.vocabulary_cut * float(np.clip(over, 0.0, 1.0))
+
+
 def content_score(results: Sequence[KeyPointResult], analysis_words: int,
-                  options: ContentOptions = ContentOptions()) -> float:
-    """Weighted mean credit, scaled down for answers too short to have explained anything."""
+                  options: ContentOptions = ContentOptions(), vocabulary_share: float = 0.0) -> float:
+    """Weighted mean credit, scaled down for answers too short to have explained anything and for
+    answers made of names and buzzwords (:func:`vocabulary_factor`)."""
     total = sum(k.weight for k in results)
     if total <= 0:
         return 0.0
     raw = max(0.0, sum(k.weight * key_point_credit(k, options) for k in results) / total)
     length = min(1.0, (analysis_words / options.short_answer_words) ** 0.5) if analysis_words else 0.0
-    return round(raw * length, 4)
+    return round(raw * length * vocabulary_factor(vocabulary_share, options), 4)

@@ -6,6 +6,7 @@ Scoring formula (``Feedback.overall``, 0..100)::
                else min(1, strength_i / 0.85)            # content.key_point_credit
     content  = max(0, sum(weight_i * credit_i) / sum(weight_i))
                * min(1, sqrt(content_words / 8))        # very short answers cannot score high
+               * vocabulary_factor(share of names and buzzwords)   # 1 up to 0.3, 0.5 from 0.6
     gate     = min(1, content / 0.5)                      # delivery earns credit only with substance
     overall  = 100 * (0.8 * content + 0.2 * delivery.score * gate)   # blend(), shared with the LLM grader
 
@@ -38,7 +39,7 @@ from dataclasses import dataclass
 from ..bank import Question
 from ..llm.guard import strip_injections
 from ..transcript import Transcript
-from .content import ContentOptions, ContentScorer, analyse, content_score
+from .content import ContentOptions, ContentScorer, answer_size, content_score
 from .delivery import DeliveryOptions, measure
 from .feedback import Feedback, KeyPointResult
 from .reference import is_reference_question, whole_answer_signals
@@ -94,13 +95,14 @@ class OfflineGrader:
         answers = [strip_injections(a)[0] for a in answers]
         joined = self._joined(answers)
         results = self.scorer.key_points(question, joined)
-        words = analyse(joined.text, self.content_options).content_words
-        content = content_score(results, words, self.content_options)
+        words, vocabulary = answer_size(question, joined.text, self.content_options)
+        content = content_score(results, words, self.content_options, vocabulary)
         if is_reference_question(question) and words:
             content = self._reference_blend(question, joined.text, content)
         delivery = measure(question, answers, self.delivery_options)
         overall = blend(content, delivery.score, self.options)
-        tips = build_tips(question, results, delivery, joined.text, self.delivery_options)
+        tips = build_tips(question, results, delivery, joined.text, self.delivery_options,
+                          vocabulary_share=vocabulary, content=self.content_options)
         return Feedback(question_id=question.id, content_score=content, overall=round(overall, 2),
                         key_points=results, delivery=delivery, tips=tips, grader=self.name,
                         offline_overall=round(overall, 2))

@@ -29,7 +29,7 @@ from ..llm.client import Message, connect
 from ..llm.config import LlmOptions
 from ..llm.guard import content_words, find_quote, injection_spans, strip_injections, words
 from ..transcript import Transcript
-from .content import analyse, content_score
+from .content import answer_size, content_score
 from .feedback import Evidence, Feedback, KeyPointResult
 from .grader import OfflineGrader, blend
 from .tips import build_tips
@@ -208,15 +208,16 @@ class LlmGrader:
     def _merge(self, question: Question, joined: Transcript, offline: Feedback,
                points: dict[str, LlmPoint], explanation: str, removed: int) -> Feedback:
         results = credited_points(question, joined, points, offline.key_points)
-        said = analyse(joined.text, self.offline.content_options).content_words
-        content = content_score(results, said, self.offline.content_options)
+        said, vocabulary = answer_size(question, joined.text, self.offline.content_options)
+        content = content_score(results, said, self.offline.content_options, vocabulary)
         overall = round(blend(content, offline.delivery.score, self.offline.options), 2)
         notes = [" ".join(explanation.split())[:MAX_EXPLANATION_CHARS]] if explanation else []
         if removed:
             overall = min(overall, offline.overall)
             notes.append(f"{removed} sentence(s) addressed to the grader were ignored; the grade is capped "
                          f"at the offline score.")
-        tips = build_tips(question, results, offline.delivery, joined.text, self.offline.delivery_options)
+        tips = build_tips(question, results, offline.delivery, joined.text, self.offline.delivery_options,
+                          vocabulary_share=vocabulary, content=self.offline.content_options)
         return Feedback(
             question_id=question.id, content_score=round(content, 4), overall=overall,
             key_points=tuple(results), delivery=offline.delivery, tips=tips,

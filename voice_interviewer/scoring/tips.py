@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..bank import Question
+from .content import ContentOptions, vocabulary_factor
 from .delivery import DeliveryOptions, has_measurable_result
 from .feedback import Delivery, KeyPointResult
 from .text import tokenize
@@ -62,6 +63,16 @@ def _partial_tip(question: Question, r: KeyPointResult) -> str:
         return (f"You named {term}{said} but did not say what it does, how or why. Explain it: "
                 f"{_sentence(kp.statement)}.")
     return f"You touched on this{said} but did not make the point. Say it outright: {_sentence(kp.statement)}."
+
+
+def _vocabulary_tip(question: Question, results: Sequence[KeyPointResult], share: float) -> str:
+    """For an answer marked down for being mostly names: which names it used, and what to do instead."""
+    named = [_named_term(question.key_point(r.key_point_id).phrasings, r.evidence.quote)
+             for r in results if r.verdict == "partial" and r.evidence]
+    named = list(dict.fromkeys(n for n in named if n))
+    lead = f"You named {', '.join(named[:4])}, but about" if named else "About"
+    return (f"{lead} {round(share * 100)}% of what you said is tool names and buzzwords: name fewer things "
+            "and, for each, say what it does in your system and why you chose it.")
 
 
 def _delivery_tips(d: Delivery, question: Question, o: DeliveryOptions) -> list[tuple[float, str]]:
@@ -116,8 +127,13 @@ def _star_tips(question: Question, d: Delivery, text: str) -> list[tuple[float, 
 
 
 def build_tips(question: Question, results: Sequence[KeyPointResult], delivery: Delivery, text: str,
-               options: DeliveryOptions = DeliveryOptions()) -> tuple[str, ...]:
-    """Up to four tips ranked by value; none for a point the answer already covers."""
+               options: DeliveryOptions = DeliveryOptions(), vocabulary_share: float = 0.0,
+               content: ContentOptions = ContentOptions()) -> tuple[str, ...]:
+    """Up to four tips ranked by value; none for a point the answer already covers.
+
+    An answer marked down for being mostly names and buzzwords (``vocabulary_share``, see
+    ``content.vocabulary_factor``) is told so first, after a wrong claim.
+    """
     max_w = max((r.weight for r in results), default=1.0) or 1.0
     ranked: list[tuple[float, str]] = []
     for r in results:
@@ -128,6 +144,8 @@ def build_tips(question: Question, results: Sequence[KeyPointResult], delivery: 
             ranked.append((0.5 + gap, _partial_tip(question, r)))
         elif r.verdict == "missed":
             ranked.append((0.4 + gap, _missed_tip(question, r)))
+    if vocabulary_factor(vocabulary_share, content) < 1.0:
+        ranked.append((1.45, _vocabulary_tip(question, results, vocabulary_share)))
     ranked += _delivery_tips(delivery, question, options)
     ranked += _star_tips(question, delivery, text)
     ranked.sort(key=lambda x: -x[0])
