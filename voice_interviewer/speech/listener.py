@@ -31,6 +31,7 @@ from ..transcript import Segment, Transcript, Word
 from .endpoint import Endpointer, EndpointOptions
 from .engine import SpeechEngine
 from .pcm import StreamResampler, float_to_pcm16, level_dbfs, pcm16_to_float
+from .scheduler import CAPTION, COMMIT, FINAL
 from .streaming import (
     SAMPLE_RATE,
     StreamOptions,
@@ -61,12 +62,15 @@ class ListenerEvent:
             "committed" the segment's text.
         segment: The committed segment (answer time), for "committed".
         reason: ``"silence"`` or ``"timer"``, for "ended".
+        audio_s: For "partial" and "committed", seconds of the answer's audio the text has
+            heard (answer time); a client compares it with what it has sent to show lag.
     """
 
     kind: str
     text: str = ""
     segment: Segment | None = None
     reason: str | None = None
+    audio_s: float | None = None
 
 
 @dataclass
@@ -107,9 +111,9 @@ class AnswerListener:
         self._segments: list[Segment] = []
         self._hyp: _Hypothesis | None = None
         self._partial_due = False
+        self._partial_kind = CAPTION
         self._inflight: concurrent.futures.Future | None = None
         self._last_partial_at_s = 0.0
-        self._decode_wall_s = 0.0  # recent wall time of one decode (smoothed), sets the partial pace
         self._received_samples = 0
         self._level = -120.0
         self._idle = asyncio.Event()
@@ -192,28 +196,40 @@ class AnswerListener:
         if self._tail.speech_s == 0 or not ep.started:  # nothing said yet: keep only a short lead-in
             self._tail.drop_before(ep.audio_s - self.stream.lead_silence_s, new_generation=False)
             self._tail.speech_s = 0.0
-        elif self._partial_wanted(ep.audio_s):
+        elif (kind := self._partial_wanted(ep.audio_s)) is not None:
             self._last_partial_at_s = ep.audio_s
+            if not self._partial_due or kind < self._partial_kind:
+                self._partial_kind = kind
             self._partial_due = True
             self._kick()
 
-    def _partial_wanted(self, now_s: float) -> bool:
-        """About once a second of audio, but never more than half the time on a slow machine.
+    def _partial_wanted(self, now_s: float) -> int | None:
+        """The kind of decode to run on the open tail now, or ``None`` for none yet.
 
-        Also as soon as speech stops: that hypothesis hears everything said so far, so the
-        pause commit that usually follows, or a "done" from the candidate, reuses it
-        instead of decoding again after the fact.
+        A ``COMMIT`` as soon as speech stops: that hypothesis hears everything said so
+        far, so the pause commit that usually follows, or a "done" from the candidate,
+        reuses it instead of decoding again after the fact. A ``COMMIT`` too once the tail
+        is long enough for agreed words to be committed from it, often enough to commit
+        before the tail outgrows Whisper's window. Otherwise a ``CAPTION`` about once a
+        second of audio, stretched by the server's caption budget under load.
         """
         o, ep = self.stream, self._endpointer
         speech_end_s = ep.last_speech_end_s or 0.0
         if (o.live_partials and not ep.in_speech
                 and ep.silence_s >= max(o.speculate_after_silence_s, o.reuse_margin_s)
                 and self._last_partial_at_s < speech_end_s + o.reuse_margin_s):
-            return True
-        every_s = max(o.partial_interval_s, 2.0 * self._decode_wall_s)
+            return COMMIT
+        every_s = self.engine.caption_interval_s(o.partial_interval_s)
+        agreeing = self._tail.duration_s >= o.agreement_after_s
+        if agreeing:  # these hypotheses commit text: two must fit before the tail reaches max_tail_s
+            every_s = min(every_s, (o.max_tail_s - o.agreement_after_s) / 3)
         if now_s - self._last_partial_at_s < every_s:
-            return False
-        return o.live_partials or self._tail.duration_s >= o.agreement_after_s - every_s
+            return None
+        if agreeing:
+            return COMMIT
+        if o.live_partials or self._tail.duration_s >= o.agreement_after_s - every_s:
+            return CAPTION
+        return None
 
     def _commit_pause(self) -> None:
         """A pause after speech: the tail up to (nearly) now becomes a job; silence stays behind."""
@@ -240,26 +256,25 @@ class AnswerListener:
                 if self._jobs:
                     await self._decode_job(self._jobs.popleft())
                 else:
+                    kind, self._partial_kind = self._partial_kind, CAPTION
                     self._partial_due = False
-                    await self._decode_partial()
+                    await self._decode_partial(kind)
             except Exception as exc:  # keep the answer's audio flowing; finish() reports it
                 log.exception("speech decode failed")
                 self._error = self._error or exc
         self._worker = None
         self._idle.set()
 
-    async def _decode(self, audio: np.ndarray) -> tuple[Word, ...]:
+    async def _decode(self, audio: np.ndarray, kind: int) -> tuple[Word, ...]:
+        """One model call on the shared scheduler; once the answer has ended every call is a final."""
         prompt = build_prompt(self.prompt_terms, self.committed_text, prime=self.stream.prime_prompt,
                               context_chars=self.stream.context_chars)
-        loop = asyncio.get_running_loop()
-        t0 = loop.time()
-        self._inflight = self.engine.submit_decode(audio, prompt, urgent=self._finishing)
+        self._inflight = self.engine.submit_decode(audio, prompt, kind=FINAL if self._finishing else kind,
+                                                   owner=self)
         try:
             decoded = await asyncio.wrap_future(self._inflight)
         finally:
             self._inflight = None
-        took = loop.time() - t0
-        self._decode_wall_s = took if not self.decodes else 0.7 * self._decode_wall_s + 0.3 * took
         self.decodes += 1
         self.model_audio_s += decoded.audio_s
         if self._finishing:
@@ -273,24 +288,24 @@ class AnswerListener:
                 and hyp.audio_end_s >= min(job_end_s, job.speech_end_s + self.stream.reuse_margin_s)):
             words = hyp.words  # the last partial already heard everything said in this tail
         else:
-            words = shift(await self._decode(job.audio), job.start_s)
+            words = shift(await self._decode(job.audio, COMMIT), job.start_s)
         if self._hyp is not None and self._hyp.generation <= job.generation:
             self._hyp = None
-        await self._commit(drop_trailing_hallucinations(words, job.speech_end_s))
+        await self._commit(drop_trailing_hallucinations(words, job.speech_end_s), job_end_s)
 
-    async def _commit(self, words: Sequence[Word]) -> None:
+    async def _commit(self, words: Sequence[Word], heard_s: float) -> None:
         if not words:
             return
         segment = make_segment(words)
         self._segments.append(segment)
-        await self._emit(ListenerEvent("committed", text=segment.text, segment=segment))
+        await self._emit(ListenerEvent("committed", text=segment.text, segment=segment, audio_s=heard_s))
 
-    async def _decode_partial(self) -> None:
+    async def _decode_partial(self, kind: int) -> None:
         tail = self._tail
         if tail.speech_s <= 0 or tail.duration_s <= 0:
             return
         generation, start_s, end_s = tail.generation, tail.start_s, tail.end_s
-        words = shift(await self._decode(tail.audio().copy()), start_s)
+        words = shift(await self._decode(tail.audio().copy(), kind), start_s)
         previous = self._hyp.words if self._hyp is not None and self._hyp.generation == generation else ()
         self._hyp = _Hypothesis(generation, end_s, words)
         if tail.generation != generation:
@@ -304,10 +319,10 @@ class AnswerListener:
             tail.speech_s = max(tail.duration_s - self.stream.lead_silence_s, WINDOW_S)
             rest = tuple(words[len(agreed):])
             self._hyp = _Hypothesis(tail.generation, end_s, rest)
-            await self._commit(agreed)
+            await self._commit(agreed, end_s)
             words = rest
         text = " ".join(t for t in (self.committed_text, join_words(words)) if t)
-        await self._emit(ListenerEvent("partial", text=text))
+        await self._emit(ListenerEvent("partial", text=text, audio_s=end_s))
 
     def _agreed(self, previous: Sequence[Word], current: Sequence[Word], start_s: float,
                 end_s: float) -> list[Word]:
