@@ -42,7 +42,7 @@ BAD_FRAME = "bad_frame"
 FRAME_TOO_LARGE = "frame_too_large"
 BAD_SAMPLE_RATE = "bad_sample_rate"
 UNKNOWN_SESSION = "unknown_session"
-SERVER_BUSY = "server_busy"
+SERVER_FULL = "server_full"
 SESSION_TOO_LONG = "session_too_long"
 AUDIO_RATE_EXCEEDED = "audio_rate_exceeded"
 INTERNAL = "internal"
@@ -255,9 +255,12 @@ class ListeningMsg:
 
 @dataclass(frozen=True)
 class PartialMsg:
+    """Live text of the open answer; ``audio_s`` is how many seconds of the answer's audio it has heard."""
+
     type: ClassVar[str] = "partial"
     text: str
     turn_id: str = ""
+    audio_s: float | None = None
 
 
 @dataclass(frozen=True)

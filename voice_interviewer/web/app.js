@@ -40,11 +40,11 @@
     const t = Math.max(0, Math.ceil(s));
     return `${Math.floor(t / 60)}:${String(t % 60).padStart(2, '0')}`;
   };
-  function showAlert(text) {
+  function showAlert(text, { sticky = false } = {}) {
     ui.alert.textContent = text;
     ui.alert.hidden = false;
     clearTimeout(showAlert.timer);
-    showAlert.timer = setTimeout(() => { ui.alert.hidden = true; }, 8000);
+    if (!sticky) showAlert.timer = setTimeout(() => { ui.alert.hidden = true; }, 8000);
   }
   function setState(text, kind) {
     if (ui.state.textContent === text && ui.state.dataset.kind === (kind || '')) return; // no repeat announcements
@@ -227,6 +227,7 @@
         showReport(msg);
         break;
       case 'error':
+        if (msg.code === 'server_full') { serverFull(); break; }
         showAlert(`${msg.message} (${msg.code})`);
         if (msg.code === 'unknown_session') { st.session = null; backToSetup(); }
         break;
@@ -322,6 +323,16 @@
     st.listening = null;
   }
 
+  // The server refused a new session because it runs as many as it can serve well: say so until the
+  // candidate tries again, and do not reconnect (nothing was lost, there is just no room yet).
+  function serverFull() {
+    st.ended = true;
+    if (st.ws) st.ws.close(1000);
+    backToSetup();
+    showAlert('The server is full: it is already running as many interviews as it can without slowing '
+      + 'them all down. Please try again in a few minutes.', { sticky: true });
+  }
+
   function backToSetup() {
     stopCapture();
     ui.interview.hidden = true;
@@ -348,6 +359,7 @@
       follow_ups: Number(ui.followUps.value), order: 'by-round',
     };
     Object.assign(st, { session: null, ended: false, playEnd: 0 });
+    ui.alert.hidden = true;
     ui.captions.replaceChildren();
     ui.feedbackList.replaceChildren();
     ui.feedback.hidden = true;
