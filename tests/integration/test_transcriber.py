@@ -29,6 +29,7 @@ from voice_interviewer.speech.listener import (
     replay,
     transcribe_file,
 )
+from voice_interviewer.speech.pcm import float_to_pcm16
 from voice_interviewer.speech.wer import corpus_wer, wer
 
 pytestmark = pytest.mark.slow
@@ -139,6 +140,31 @@ def test_long_answer_commits_segments_and_finish_decodes_only_the_tail(engine, s
         assert nearest < 0.6, (start, nearest)
     assert 0.8 - 0.1 <= transcript.speech_start_s <= transcript.words[0].start_s + 0.3
     assert transcript.duration_s == pytest.approx(duration, abs=0.01)
+
+
+def test_a_backlog_of_segments_is_decoded_in_few_calls_with_the_same_words_and_times(engine, speech_clips,
+                                                                                     audio_of) -> None:
+    """A server too busy to keep up: the whole answer arrives before any decode has run."""
+    audio, reference, starts = _long_answer(speech_clips, audio_of, min_s=60)
+    step = int(0.05 * RATE)
+
+    async def go():
+        listener = AnswerListener(engine, sample_rate=RATE, timer_s=600,
+                                  endpoint=EndpointOptions(end_silence_s=math.inf))
+        for i in range(0, len(audio), step):  # never yields to the decoding task: every pause queues a job
+            await listener.feed(float_to_pcm16(audio[i:i + step]))
+        queued = len(listener._jobs)
+        return listener, queued, await listener.finish()
+
+    listener, queued, transcript = run(go(), 600)
+    assert queued >= len(starts) - 2  # nearly every pause between clips closed a segment
+    assert listener.decodes < queued  # joined: Whisper pads every call to 30 s anyway
+    assert wer(reference, transcript.text) <= 0.15, transcript.text
+    times = [w.start_s for w in transcript.words]
+    assert times == sorted(times) and transcript.words[-1].end_s <= len(audio) / RATE + 0.1
+    for start in starts[1:]:  # still answer time after joining
+        assert min(abs(t - start) for t in times) < 0.6, start
+    assert all(s.end_s - s.start_s <= StreamOptions().max_tail_s + 1.0 for s in transcript.segments)
 
 
 def _clip(speech_clips: list[dict], audio_of: dict, clip_id: str) -> tuple[np.ndarray, str]:

@@ -51,6 +51,10 @@ __all__ = ["AnswerListener", "EndpointOptions", "ListenerEvent", "StreamOptions"
 
 log = logging.getLogger(__name__)
 
+MERGE_GAP_S = 1.0
+"""Queued jobs this close together (silence dropped between them) are decoded as one; the gap is
+filled with silence so word timings stay in answer time."""
+
 
 @dataclass(frozen=True)
 class ListenerEvent:
@@ -254,7 +258,7 @@ class AnswerListener:
         while self._jobs or (self._partial_due and not self._finishing):
             try:
                 if self._jobs:
-                    await self._decode_job(self._jobs.popleft())
+                    await self._decode_job(self._next_job())
                 else:
                     kind, self._partial_kind = self._partial_kind, CAPTION
                     self._partial_due = False
@@ -281,12 +285,44 @@ class AnswerListener:
             self.finish_audio_s += decoded.audio_s
         return decoded.words
 
-    async def _decode_job(self, job: TailJob) -> None:
+    def _reuses_hypothesis(self, job: TailJob) -> bool:
+        """The last partial already heard everything said in this job: commit it, decode nothing."""
         hyp = self._hyp
         job_end_s = job.start_s + len(job.audio) / SAMPLE_RATE
-        if (hyp is not None and hyp.generation == job.generation
-                and hyp.audio_end_s >= min(job_end_s, job.speech_end_s + self.stream.reuse_margin_s)):
-            words = hyp.words  # the last partial already heard everything said in this tail
+        return (hyp is not None and hyp.generation == job.generation
+                and hyp.audio_end_s >= min(job_end_s, job.speech_end_s + self.stream.reuse_margin_s))
+
+    def _next_job(self) -> TailJob:
+        """The next queued job, joined with the ones queued behind it when decoding has fallen behind.
+
+        Whisper pads every call to 30 s, so one call on three pause-separated segments
+        costs about what a call on one of them does. On a busy server the segments of an
+        answer queue up, and at its end the candidate would wait for each in turn.
+        """
+        first = self._jobs.popleft()
+        if self._reuses_hypothesis(first):
+            return first
+        parts, last = [first.audio], first
+        end_s = first.start_s + len(first.audio) / SAMPLE_RATE
+        while self._jobs:
+            nxt = self._jobs[0]
+            gap_s = nxt.start_s - end_s
+            nxt_end_s = nxt.start_s + len(nxt.audio) / SAMPLE_RATE
+            if (self._reuses_hypothesis(nxt) or not -0.001 <= gap_s <= MERGE_GAP_S
+                    or nxt_end_s - first.start_s > self.stream.max_tail_s):
+                break
+            self._jobs.popleft()
+            parts += [np.zeros(max(0, int(round(gap_s * SAMPLE_RATE))), np.float32), nxt.audio]
+            last, end_s = nxt, nxt_end_s
+        if last is first:
+            return first
+        return TailJob(np.concatenate(parts), first.start_s, last.generation, last.speech_end_s, final=last.final)
+
+    async def _decode_job(self, job: TailJob) -> None:
+        job_end_s = job.start_s + len(job.audio) / SAMPLE_RATE
+        if self._reuses_hypothesis(job):
+            assert self._hyp is not None
+            words = self._hyp.words
         else:
             words = shift(await self._decode(job.audio, COMMIT), job.start_s)
         if self._hyp is not None and self._hyp.generation <= job.generation:
