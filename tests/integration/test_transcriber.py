@@ -12,6 +12,7 @@ import json
 import math
 import subprocess
 import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from voice_interviewer.speech.listener import (
     transcribe_file,
 )
 from voice_interviewer.speech.pcm import float_to_pcm16
+from voice_interviewer.speech.scheduler import CAPTION
 from voice_interviewer.speech.wer import corpus_wer, wer
 
 pytestmark = pytest.mark.slow
@@ -165,6 +167,41 @@ def test_a_backlog_of_segments_is_decoded_in_few_calls_with_the_same_words_and_t
     for start in starts[1:]:  # still answer time after joining
         assert min(abs(t - start) for t in times) < 0.6, start
     assert all(s.end_s - s.start_s <= StreamOptions().max_tail_s + 1.0 for s in transcript.segments)
+
+
+def test_a_caption_still_queued_when_the_answer_ends_is_dropped_not_decoded(engine, speech_clips,
+                                                                           audio_of) -> None:
+    """On a busy server the caption waits; the final decode hears more, so only the final runs."""
+    audio, reference = _clip(speech_clips, audio_of, "ls-test-clean-1089-134691-0001")
+    step = int(0.05 * RATE)
+    gate = threading.Event()
+    threading.Timer(30 * UNIT_S, gate.set).start()  # never hold the shared engine for long
+
+    async def go():
+        # other sessions' captions hold every caption worker
+        busy = [engine.scheduler.submit(CAPTION, gate.wait, 60) for _ in range(engine.scheduler.caption_slots)]
+        listener = AnswerListener(engine, sample_rate=RATE, timer_s=600,
+                                  endpoint=EndpointOptions(end_silence_s=math.inf))
+        i = 0
+        while listener._inflight is None and i < len(audio) - RATE:  # until a caption is asked for; it queues
+            await listener.feed(float_to_pcm16(audio[i:i + step]))
+            await asyncio.sleep(0)
+            i += step
+        queued_caption = listener._inflight
+        for j in range(i, len(audio), step):  # at least a second more: the final hears more than the caption
+            await listener.feed(float_to_pcm16(audio[j:j + step]))
+        transcript = await listener.finish()
+        gate.set()
+        for b in busy:
+            await asyncio.wrap_future(b)
+        return listener, queued_caption, transcript
+
+    try:
+        listener, queued_caption, transcript = run(go(), 120)
+    finally:
+        gate.set()
+    assert queued_caption is not None and queued_caption.cancelled()
+    assert listener.decodes == 1 and wer(reference, transcript.text) <= 0.2, transcript.text
 
 
 def _clip(speech_clips: list[dict], audio_of: dict, clip_id: str) -> tuple[np.ndarray, str]:

@@ -117,6 +117,7 @@ class AnswerListener:
         self._partial_due = False
         self._partial_kind = CAPTION
         self._inflight: concurrent.futures.Future | None = None
+        self._inflight_partial = False
         self._last_partial_at_s = 0.0
         self._received_samples = 0
         self._level = -120.0
@@ -269,14 +270,22 @@ class AnswerListener:
         self._worker = None
         self._idle.set()
 
-    async def _decode(self, audio: np.ndarray, kind: int) -> tuple[Word, ...]:
-        """One model call on the shared scheduler; once the answer has ended every call is a final."""
+    async def _decode(self, audio: np.ndarray, kind: int, *, partial: bool = False) -> tuple[Word, ...] | None:
+        """One model call on the shared scheduler; once the answer has ended every call is a final.
+
+        ``None`` when :meth:`finish` dropped this partial decode before it started.
+        """
         prompt = build_prompt(self.prompt_terms, self.committed_text, prime=self.stream.prime_prompt,
                               context_chars=self.stream.context_chars)
-        self._inflight = self.engine.submit_decode(audio, prompt, kind=FINAL if self._finishing else kind,
-                                                   owner=self)
+        future = self.engine.submit_decode(audio, prompt, kind=FINAL if self._finishing else kind, owner=self)
+        self._inflight, self._inflight_partial = future, partial
         try:
-            decoded = await asyncio.wrap_future(self._inflight)
+            decoded = await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if future.cancelled() and (task is None or not task.cancelling()):
+                return None
+            raise
         finally:
             self._inflight = None
         self.decodes += 1
@@ -324,7 +333,7 @@ class AnswerListener:
             assert self._hyp is not None
             words = self._hyp.words
         else:
-            words = shift(await self._decode(job.audio, COMMIT), job.start_s)
+            words = shift(await self._decode(job.audio, COMMIT) or (), job.start_s)
         if self._hyp is not None and self._hyp.generation <= job.generation:
             self._hyp = None
         await self._commit(drop_trailing_hallucinations(words, job.speech_end_s), job_end_s)
@@ -341,7 +350,10 @@ class AnswerListener:
         if tail.speech_s <= 0 or tail.duration_s <= 0:
             return
         generation, start_s, end_s = tail.generation, tail.start_s, tail.end_s
-        words = shift(await self._decode(tail.audio().copy(), kind), start_s)
+        decoded = await self._decode(tail.audio().copy(), kind, partial=True)
+        if decoded is None:
+            return
+        words = shift(decoded, start_s)
         previous = self._hyp.words if self._hyp is not None and self._hyp.generation == generation else ()
         self._hyp = _Hypothesis(generation, end_s, words)
         if tail.generation != generation:
@@ -391,8 +403,11 @@ class AnswerListener:
     async def _finish(self) -> Transcript:
         self._finishing = True
         self._partial_due = False
-        if self._inflight is not None:  # our caption decode may still wait behind other sessions'
-            self.engine.promote(self._inflight)
+        inflight = self._inflight
+        if inflight is not None and not (self._inflight_partial and inflight.cancel()):
+            # A partial still queued is dropped: the final decode hears more. Anything else
+            # (running, or a segment's commit) may wait behind other sessions' captions.
+            self.engine.promote(inflight)
         if not self.ended:
             await self._ingest_tail_end()
         if self._tail.speech_s >= self.stream.min_segment_speech_s:
