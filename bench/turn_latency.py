@@ -9,7 +9,11 @@ each answer and then send ``end_answer``. For every turn it records
   transcript, decide = grading and policy, synth = TTS to first frame).
 
 It prints p50/p95 for one session alone and for N concurrent sessions, so the
-cost of sharing two cores shows as a ratio measured in the same run.
+cost of sharing two cores shows as a ratio measured in the same run, and the
+live captions' lag: a ``partial`` says how much of the answer it has heard
+(``audio_s``), and the answer is streamed in real time from a known moment, so
+lag = arrival − (start of streaming + ``audio_s``). If N sessions miss a p50 of
+1 s, smaller classes are tried (bisection) to find the largest that meets it.
 
     .venv/bin/python bench/turn_latency.py [--turns 10] [--concurrent 4] [--voice-engine pyttsx3]
 """
@@ -25,6 +29,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from websockets.asyncio.client import connect
@@ -81,9 +86,17 @@ class Server:
         self.loop.call_soon_threadsafe(self.loop.stop)
 
 
-async def session(url: str, answer: bytes, turns: int, voice: str | None) -> list[dict]:
-    """One interview answered by ``answer`` each turn until ``turns`` turns are measured."""
+TARGET_P50_MS = 1000.0
+
+
+async def session(url: str, answer: bytes, turns: int, voice: str | None,
+                  captions: list[float] | None = None) -> list[dict]:
+    """One interview answered by ``answer`` each turn until ``turns`` turns are measured.
+
+    Each live caption's lag (seconds) is appended to ``captions``.
+    """
     results: list[dict] = []
+    answer_t0: float | None = None
     async with connect(url, max_size=2**24) as ws:
         await ws.send(json.dumps({"type": "start", "role": "mlops-engineer", "questions": max(1, turns),
                                   "timer_s": 300, "sample_rate": RATE_HZ, "follow_ups": 1,
@@ -103,6 +116,9 @@ async def session(url: str, answer: bytes, turns: int, voice: str | None) -> lis
                 msg = json.loads(data)
                 if msg["type"] == "say":
                     pending = msg
+                elif msg["type"] == "partial":
+                    if captions is not None and answer_t0 is not None and msg.get("audio_s") is not None:
+                        captions.append(now - (answer_t0 + msg["audio_s"]))
                 elif msg["type"] == "listening" and not msg.get("paused"):
                     if len(results) >= turns:
                         if not stopping:
@@ -110,7 +126,7 @@ async def session(url: str, answer: bytes, turns: int, voice: str | None) -> lis
                             await ws.send(json.dumps({"type": "stop"}))
                         continue
                     step = int(RATE_HZ * FRAME_S) * 2
-                    t0 = time.perf_counter()
+                    t0 = answer_t0 = time.perf_counter()
                     for i in range(0, len(answer), step):
                         await ws.send(answer[i:i + step])
                         await asyncio.sleep(max(0.0, t0 + (i + step) / 2 / RATE_HZ - time.perf_counter()))
@@ -130,9 +146,13 @@ def pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q))
 
 
-def summarise(label: str, rows: list[dict]) -> float:
+def summarise(label: str, rows: list[dict], captions: list[float] | None = None) -> float:
     client = [r["client_ms"] for r in rows]
     print(f"{label}: {len(rows)} turns  end→first audio  p50 {pct(client, 50):7.0f} ms  p95 {pct(client, 95):7.0f} ms")
+    if captions is not None:
+        lag = [x * 1000 for x in captions]
+        print(f"    caption lag   p50 {pct(lag, 50):7.0f} ms  p95 {pct(lag, 95):7.0f} ms  "
+              f"({len(lag)} captions, {len(lag) / max(1, len(rows)):.1f} per turn)")
     for stage in ("finish", "decide", "synth", "total"):
         vals = [r[stage] for r in rows if stage in r]
         if vals:
@@ -148,6 +168,8 @@ def main() -> int:
     ap.add_argument("--concurrent-turns", type=int, default=4, help="turns per concurrent session (default 4)")
     ap.add_argument("--answer-seconds", type=float, default=6.0, help="length of each streamed answer")
     ap.add_argument("--voice-engine", choices=("piper", "pyttsx3"), default=None)
+    ap.add_argument("--no-search", action="store_true",
+                    help="skip the search for the largest class meeting the p50 target")
     args = ap.parse_args()
 
     answer = answer_pcm(args.answer_seconds)
@@ -157,20 +179,54 @@ def main() -> int:
           f"answers of {len(answer) / 2 / RATE_HZ:.1f} s streamed in real time")
     url = f"ws://127.0.0.1:{srv.server.port}/ws"
     try:
-        alone = asyncio.run(session(url, answer, args.turns, args.voice_engine))
-        p50_alone = summarise("1 session", alone)
+        captions: list[float] = []
+        alone = asyncio.run(session(url, answer, args.turns, args.voice_engine, captions))
+        p50_alone = summarise("1 session", alone, captions)
 
-        async def many() -> list[dict]:
-            runs = await asyncio.gather(*(session(url, answer, args.concurrent_turns, args.voice_engine)
-                                          for _ in range(args.concurrent)))
-            return [r for run in runs for r in run]
+        def concurrent(n: int) -> float:
+            lags: list[float] = []
 
-        together = asyncio.run(many())
-        p50_many = summarise(f"{args.concurrent} sessions", together)
+            async def many() -> list[dict]:
+                runs = await asyncio.gather(*(session(url, answer, args.concurrent_turns, args.voice_engine, lags)
+                                              for _ in range(n)))
+                return [r for run in runs for r in run]
+
+            return summarise(f"{n} sessions", asyncio.run(many()), lags)
+
+        p50_many = concurrent(args.concurrent)
         print(f"concurrency cost: p50 ×{p50_many / p50_alone:.2f} with {args.concurrent} sessions")
+        if not args.no_search:
+            print(f"largest class meeting p50 ≤ {TARGET_P50_MS / 1000:g} s: "
+                  f"{largest_meeting_target(args.concurrent, p50_many, p50_alone, concurrent)}")
+        estimate = asyncio.run_coroutine_threadsafe(server_estimate(srv.server), srv.loop).result()
+        print(f"the server's own start-up estimate: {estimate}")
     finally:
         srv.stop()
     return 0
+
+
+def largest_meeting_target(n: int, p50_n: float, p50_one: float, run: Any) -> str:
+    """Bisect between 1 and ``n`` sessions for the largest class whose p50 meets the target."""
+    if p50_n <= TARGET_P50_MS:
+        return f"≥ {n} (the largest tried)"
+    if p50_one > TARGET_P50_MS:
+        return "none (one session alone misses it)"
+    good, bad = 1, n
+    while bad - good > 1:
+        mid = (good + bad) // 2
+        if run(mid) <= TARGET_P50_MS:
+            good = mid
+        else:
+            bad = mid
+    return f"{good} sessions"
+
+
+async def server_estimate(server: Any) -> str:
+    """What the server would allow without ``--max-sessions`` (:mod:`voice_interviewer.capacity`)."""
+    from voice_interviewer import capacity
+
+    measured = await capacity.measure(server.engine, await server.synthesizer(server.options.voice_engine))
+    return measured.describe()
 
 
 if __name__ == "__main__":

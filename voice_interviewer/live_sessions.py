@@ -44,10 +44,15 @@ class SessionRegistry:
         return iter(list(self._sessions.values()))
 
     def check_room(self) -> None:
-        """Raise ``server_busy`` when another session would pass the limit."""
+        """Raise ``server_full`` when another session would pass the limit.
+
+        Refusing the next candidate is the point: one session more than the machine can
+        decode in time would make every running interview wait longer after each answer.
+        """
         if len(self._sessions) >= self.max_sessions:
-            raise ProtocolError(proto.SERVER_BUSY, f"{len(self._sessions)} sessions are running, the limit is "
-                                                   f"{self.max_sessions}; try again in a few minutes")
+            raise ProtocolError(proto.SERVER_FULL, f"the server is full: {len(self._sessions)} interviews are "
+                                                   f"running, as many as it can run without slowing them all "
+                                                   f"down; try again in a few minutes")
 
     def add(self, live: LiveSession) -> None:
         self._sessions[live.interview.session_id] = live

@@ -46,7 +46,7 @@ BAD_SAMPLE_RATE = "bad_sample_rate"
 UNKNOWN_SESSION = "unknown_session"
 NOT_FOUND = "not_found"
 CANNOT_CONTINUE = "cannot_continue"
-SERVER_BUSY = "server_busy"
+SERVER_FULL = "server_full"
 SESSION_TOO_LONG = "session_too_long"
 AUDIO_RATE_EXCEEDED = "audio_rate_exceeded"
 NOTHING_TO_REVIEW = "nothing_to_review"
@@ -307,9 +307,12 @@ class ListeningMsg:
 
 @dataclass(frozen=True)
 class PartialMsg:
+    """Live text of the open answer; ``audio_s`` is how many seconds of the answer's audio it has heard."""
+
     type: ClassVar[str] = "partial"
     text: str
     turn_id: str = ""
+    audio_s: float | None = None
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from websockets.http11 import Request, Response
 
 from . import protocol as proto
 from .bank import Bank, available_banks, load_role
+from .capacity import MIN_SESSIONS
 from .channels.websocket import ChannelOptions, Link, WebsocketChannel
 from .errors import ProtocolError, VoiceInterviewerError
 from .http_checks import host_ok, origin_ok, response, static_file, text_response, token_ok
@@ -60,7 +61,9 @@ class InterviewServer:
         self.engine = engine
         self.remote = remote
         self.synthesizers: dict[str | None, Any] = dict(synthesizers or {})
-        self.sessions = SessionRegistry(self.options.max_sessions)
+        self.sessions = SessionRegistry(self.options.max_sessions or MIN_SESSIONS)
+        self.capacity_note = (f"{self.options.max_sessions} sessions at once (--max-sessions)"
+                              if self.options.max_sessions else "not measured yet")
         self._graders: dict[str, Any] = {}
         self._banks: dict[str, Bank] = {}
         self._server: Any = None
@@ -81,11 +84,22 @@ class InterviewServer:
                             "until it does", self.remote.options.url, problem)
         synth = await self.synthesizer(self.options.voice_engine)
         await synth.synthesize("Hello.")
+        if self.options.max_sessions is None:
+            await self._measure_capacity(synth)
         grader = await asyncio.to_thread(self.grader, "rubric")
         banks = list(available_banks())
         if banks:
             bank = await asyncio.to_thread(self.bank, banks[0])
             await self._prepare_grader(grader, bank.questions[:1])
+
+    async def _measure_capacity(self, synth: Any) -> None:
+        """Set the session limit from one real decode on this machine (see :mod:`.capacity`)."""
+        from . import capacity
+
+        measured = await capacity.measure(self.engine, synth)
+        self.sessions.max_sessions = measured.sessions
+        self.capacity_note = measured.describe()
+        log.info("capacity: %s", self.capacity_note)
 
     @staticmethod
     async def _prepare_grader(grader: Any, questions: Any) -> None:
@@ -181,8 +195,8 @@ class InterviewServer:
                                           self.store)
             return response(HTTPStatus(api.status), api.body, api.content_type)
         if path == "/api/health":
-            return response(HTTPStatus.OK, json.dumps({"ok": True, "sessions": len(self.sessions)}).encode(),
-                             "application/json")
+            health = {"ok": True, "sessions": len(self.sessions), "max_sessions": self.sessions.max_sessions}
+            return response(HTTPStatus.OK, json.dumps(health).encode(), "application/json")
         return await asyncio.to_thread(static_file, self.options.web_dir, path)
 
     def banks_index(self) -> dict[str, Any]:

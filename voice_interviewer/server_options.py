@@ -31,7 +31,8 @@ class ServerOptions:
         min_sample_rate_hz / max_sample_rate_hz: Announced capture rates accepted.
         max_audio_speed: Audio may arrive at most this many times faster than real time.
         max_session_s: Wall-clock length of one session; past it the session stops and reports.
-        max_sessions: Sessions running at once (each holds a listener and a grader).
+        max_sessions: Sessions running at once; beyond it a candidate gets ``server_full``.
+            ``None`` measures the machine at start-up (see :mod:`voice_interviewer.capacity`).
         resume_grace_s: How long a dropped connection may take to ``resume_session``.
         partial_interval_s: Least time between live ``partial`` captions.
         voice_engine: Default TTS engine ("piper", "pyttsx3" or None for automatic).
@@ -48,7 +49,7 @@ class ServerOptions:
     max_sample_rate_hz: int = proto.MAX_SAMPLE_RATE
     max_audio_speed: float = 4.0
     max_session_s: float = 3600.0
-    max_sessions: int = 8
+    max_sessions: int | None = None
     resume_grace_s: float = 120.0
     partial_interval_s: float = 1.0
     voice_engine: str | None = None
@@ -66,8 +67,10 @@ class ServerOptions:
         if self.max_frame_bytes >= self.max_message_bytes:
             raise ConfigError(f"max_frame_bytes ({self.max_frame_bytes}) must be below max_message_bytes "
                               f"({self.max_message_bytes}) so oversized frames get a readable error")
-        if self.max_sessions < 1 or self.max_session_s <= 0 or self.resume_grace_s < 0:
-            raise ConfigError("max_sessions must be ≥ 1, max_session_s > 0 and resume_grace_s ≥ 0")
+        if (self.max_sessions is not None and self.max_sessions < 1) or self.max_session_s <= 0 \
+                or self.resume_grace_s < 0:
+            raise ConfigError("max_sessions must be ≥ 1 (or unset to measure it), max_session_s > 0 and "
+                              "resume_grace_s ≥ 0")
         if self.token is not None and len(self.token) < 16:
             raise ConfigError(f"access token is {len(self.token)} characters; use at least 16 "
                               f"(or leave it unset to have one generated)")

@@ -212,3 +212,54 @@ def test_review_retry_and_the_last_feedback_in_chromium(browser_server, mic_wav,
     SCREENS.mkdir(parents=True, exist_ok=True)
     for name, shot in shots.items():
         shutil.copy(shot, SCREENS / f"{name}.png")
+
+def test_a_full_server_tells_the_candidate_in_chromium_and_the_running_session_is_untouched():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing; install the distribution's chromium package")
+    import json
+
+    from playwright.sync_api import expect, sync_playwright
+    from websockets.sync.client import connect
+
+    ms = 1000 * UNIT_S
+    srv = ServerThread(ServerOptions(port=0, voice_engine="pyttsx3", max_sessions=1))
+    try:
+        with connect(srv.ws_url(), max_size=2**24) as holder:  # the one place is taken
+            holder.send(json.dumps({"type": "start", "role": "mlops-engineer", "questions": 1,
+                                    "sample_rate": 16000, "voice_engine": "pyttsx3"}))
+            wait_for(holder, "session")
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+                    "--no-sandbox", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                    "--disable-gpu", "--no-first-run", "--autoplay-policy=no-user-gesture-required"])
+                try:
+                    page = browser.new_page()
+                    errors: list[str] = []
+                    page.on("pageerror", lambda exc: errors.append(str(exc)))
+                    page.goto(f"http://127.0.0.1:{srv.port}/")
+                    expect(page.locator("#role option")).not_to_have_count(0, timeout=10 * ms)
+                    page.get_by_role("button", name="Start the interview").click()
+                    alert = page.get_by_role("alert")
+                    expect(alert).to_contain_text("The server is full", timeout=20 * ms)
+                    expect(alert).to_contain_text("try again in a few minutes")
+                    expect(page.locator("#setup")).to_be_visible()  # back to the form, ready to retry
+                    expect(page.locator("#start")).to_be_enabled()
+                    page.wait_for_timeout(9000)  # longer than an ordinary alert stays
+                    expect(alert).to_be_visible()
+                    assert not errors, errors
+                finally:
+                    browser.close()
+            holder.send(json.dumps({"type": "stop"}))  # the running session still answers
+            wait_for(holder, "report")
+    finally:
+        srv.stop()
+
+
+def wait_for(ws, kind: str) -> dict:
+    """The next JSON message of ``kind`` on a sync websocket, skipping everything else (audio too)."""
+    import json
+
+    while True:
+        msg = ws.recv(timeout=60 * UNIT_S)
+        if isinstance(msg, str) and (d := json.loads(msg))["type"] == kind:
+            return d

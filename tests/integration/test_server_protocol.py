@@ -604,3 +604,63 @@ def test_stop_during_review_ends_with_the_report(server, answer):
         await c.close()
 
     asyncio.run(run())
+
+# admission: a full server refuses the next candidate, the others carry on
+# ---------------------------------------------------------------------------
+
+
+def test_a_session_beyond_capacity_is_told_the_server_is_full_while_the_others_complete(store, answer):
+    srv = ServerThread(ServerOptions(port=0, voice_engine="pyttsx3", max_audio_speed=200.0, max_sessions=2),
+                       store=store)
+
+    async def interview(c: Client) -> dict:
+        await c.until("listening")
+        await c.stream(answer, 16000)
+        final = await c.until("final", timeout_s=90 * UNIT_S)
+        assert final["end_reason"] == "silence" and final["text"]
+        await c.until("feedback", timeout_s=90 * UNIT_S)
+        return await c.until("report")
+
+    async def run() -> None:
+        running = [await Client.open(srv.ws_url()) for _ in range(2)]
+        for c in running:
+            await c.send(**start_msg(questions=1, follow_ups=0))
+            await c.until("session")
+        late = await Client.open(srv.ws_url())
+        await late.send(**start_msg(questions=1, follow_ups=0))
+        refused = await late.next()
+        assert refused["type"] == "error" and refused["code"] == "server_full", refused
+        assert "server is full" in refused["message"] and "try again" in refused["message"]
+        health = json.loads((await asyncio.to_thread(srv.http, "/api/health"))[1])
+        assert health["sessions"] == 2 and health["max_sessions"] == 2
+
+        reports = await asyncio.gather(*(interview(c) for c in running))
+        assert all(r["status"] == "completed" and r["questions"] for r in reports)
+        for c in running:
+            await c.close()
+
+        for _ in range(50):  # the finished sessions leave the registry as their tasks end
+            if json.loads((await asyncio.to_thread(srv.http, "/api/health"))[1])["sessions"] == 0:
+                break
+            await asyncio.sleep(0.1)
+        await late.send(**start_msg(questions=1, follow_ups=0))  # the same connection, once there is room
+        assert (await late.until("session"))["id"]
+        await late.send(type="stop")
+        assert (await late.until("report"))["status"] == "stopped"
+        await late.close()
+
+    try:
+        asyncio.run(run())
+    finally:
+        srv.stop()
+
+
+def test_without_a_configured_limit_the_server_measures_its_capacity():
+    srv = ServerThread(ServerOptions(port=0, voice_engine="pyttsx3"))
+    try:
+        limit = srv.server.sessions.max_sessions
+        assert 2 <= limit <= 64
+        assert f"{limit} sessions at once" in srv.server.capacity_note and "decodes in" in srv.server.capacity_note
+        assert json.loads(srv.http("/api/health")[1])["max_sessions"] == limit
+    finally:
+        srv.stop()

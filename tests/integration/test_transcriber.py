@@ -12,6 +12,7 @@ import json
 import math
 import subprocess
 import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -29,6 +30,8 @@ from voice_interviewer.speech.listener import (
     replay,
     transcribe_file,
 )
+from voice_interviewer.speech.pcm import float_to_pcm16
+from voice_interviewer.speech.scheduler import CAPTION
 from voice_interviewer.speech.wer import corpus_wer, inserted_words, normalize, wer
 
 pytestmark = pytest.mark.slow
@@ -139,6 +142,66 @@ def test_long_answer_commits_segments_and_finish_decodes_only_the_tail(engine, s
         assert nearest < 0.6, (start, nearest)
     assert 0.8 - 0.1 <= transcript.speech_start_s <= transcript.words[0].start_s + 0.3
     assert transcript.duration_s == pytest.approx(duration, abs=0.01)
+
+
+def test_a_backlog_of_segments_is_decoded_in_few_calls_with_the_same_words_and_times(engine, speech_clips,
+                                                                                     audio_of) -> None:
+    """A server too busy to keep up: the whole answer arrives before any decode has run."""
+    audio, reference, starts = _long_answer(speech_clips, audio_of, min_s=60)
+    step = int(0.05 * RATE)
+
+    async def go():
+        listener = AnswerListener(engine, sample_rate=RATE, timer_s=600,
+                                  endpoint=EndpointOptions(end_silence_s=math.inf))
+        for i in range(0, len(audio), step):  # never yields to the decoding task: every pause queues a job
+            await listener.feed(float_to_pcm16(audio[i:i + step]))
+        queued = len(listener._jobs)
+        return listener, queued, await listener.finish()
+
+    listener, queued, transcript = run(go(), 600)
+    assert queued >= len(starts) - 2  # nearly every pause between clips closed a segment
+    assert listener.decodes < queued  # joined: Whisper pads every call to 30 s anyway
+    assert wer(reference, transcript.text) <= 0.15, transcript.text
+    times = [w.start_s for w in transcript.words]
+    assert times == sorted(times) and transcript.words[-1].end_s <= len(audio) / RATE + 0.1
+    for start in starts[1:]:  # still answer time after joining
+        assert min(abs(t - start) for t in times) < 0.6, start
+    assert all(s.end_s - s.start_s <= StreamOptions().max_tail_s + 1.0 for s in transcript.segments)
+
+
+def test_a_caption_still_queued_when_the_answer_ends_is_dropped_not_decoded(engine, speech_clips,
+                                                                           audio_of) -> None:
+    """On a busy server the caption waits; the final decode hears more, so only the final runs."""
+    audio, reference = _clip(speech_clips, audio_of, "ls-test-clean-1089-134691-0001")
+    step = int(0.05 * RATE)
+    gate = threading.Event()
+    threading.Timer(30 * UNIT_S, gate.set).start()  # never hold the shared engine for long
+
+    async def go():
+        # other sessions' captions hold every caption worker
+        busy = [engine.scheduler.submit(CAPTION, gate.wait, 60) for _ in range(engine.scheduler.caption_slots)]
+        listener = AnswerListener(engine, sample_rate=RATE, timer_s=600,
+                                  endpoint=EndpointOptions(end_silence_s=math.inf))
+        i = 0
+        while listener._inflight is None and i < len(audio) - RATE:  # until a caption is asked for; it queues
+            await listener.feed(float_to_pcm16(audio[i:i + step]))
+            await asyncio.sleep(0)
+            i += step
+        queued_caption = listener._inflight
+        for j in range(i, len(audio), step):  # at least a second more: the final hears more than the caption
+            await listener.feed(float_to_pcm16(audio[j:j + step]))
+        transcript = await listener.finish()
+        gate.set()
+        for b in busy:
+            await asyncio.wrap_future(b)
+        return listener, queued_caption, transcript
+
+    try:
+        listener, queued_caption, transcript = run(go(), 120)
+    finally:
+        gate.set()
+    assert queued_caption is not None and queued_caption.cancelled()
+    assert listener.decodes == 1 and wer(reference, transcript.text) <= 0.2, transcript.text
 
 
 def _clip(speech_clips: list[dict], audio_of: dict, clip_id: str) -> tuple[np.ndarray, str]:

@@ -131,6 +131,7 @@ SERVER_MESSAGES = [
              latency_ms={"finish": 80.0, "decide": 5.0, "synth": 40.0, "total": 125.0}),
     p.ListeningMsg("q1f1", 60.0, True, False),
     p.PartialMsg("we monitor the", "q1"),
+    p.PartialMsg("we monitor the inputs", "q1", 3.52),
     p.FinalMsg("we monitor the inputs", [{"text": "we", "start_s": 0.1, "end_s": 0.2, "probability": 0.9}],
                "q1", "silence"),
     p.FeedbackMsg("q-drift", {k: v for k, v in FEEDBACK.items() if k != "question_id"}),
@@ -153,7 +154,7 @@ def test_server_messages_round_trip(msg):
 
 
 def test_feedback_message_is_flat_feedback_plus_question_id():
-    d = json.loads(p.encode_server(SERVER_MESSAGES[6]))
+    d = json.loads(p.encode_server(next(m for m in SERVER_MESSAGES if m.type == "feedback")))
     assert d["question_id"] == "q-drift" and d["overall"] == 61.0 and d["key_points"][0]["evidence"]
 
 
@@ -227,6 +228,9 @@ def test_non_loopback_bind_gets_a_token_and_limits_are_checked():
         ServerOptions(max_frame_bytes=300_000).validate()
     with pytest.raises(ConfigError, match="port"):
         ServerOptions(port=70000).validate()
+    assert ServerOptions().max_sessions is None  # measured at start-up unless configured
+    with pytest.raises(ConfigError, match="max_sessions must be ≥ 1"):
+        ServerOptions(max_sessions=0).validate()
 
 
 def test_loopback_server_only_answers_to_its_own_host_names():

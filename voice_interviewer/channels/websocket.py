@@ -442,7 +442,7 @@ class WebsocketChannel:
         now = self.clock()
         if event.kind == "committed" or now - turn.last_partial_at >= self.options.partial_interval_s:
             turn.last_partial_at = now
-            await self._send(PartialMsg(text, turn.request.turn_id))
+            await self._send(PartialMsg(text, turn.request.turn_id, _heard_s(event.audio_s)))
 
     async def thinking(self) -> None:
         self.latency.thinking()
@@ -500,3 +500,8 @@ class WebsocketChannel:
 
     async def error(self, code: str, message: str) -> None:
         await self._send(ErrorMsg(code, message))
+
+
+def _heard_s(audio_s: float | None) -> float | None:
+    """Seconds of answer audio a caption has heard, to the millisecond (the wire needs no more)."""
+    return None if audio_s is None else round(audio_s, 3)

@@ -25,7 +25,9 @@ def add_serve_args(p: argparse.ArgumentParser) -> None:
                    help="access token (env VOICE_INTERVIEWER_TOKEN); generated and printed when needed")
     p.add_argument("--voice-engine", choices=VOICE_ENGINES, default=None,
                    help="default interviewer voice (default: piper if installed, else pyttsx3)")
-    p.add_argument("--max-sessions", type=int, default=None, help="sessions at once (default 8)")
+    p.add_argument("--max-sessions", type=int, default=None,
+                   help="sessions at once; beyond it a candidate is told the server is full "
+                        "(default: measured on this machine at start-up)")
     p.add_argument("--max-session-minutes", type=float, default=None, help="length limit of a session (default 60)")
     add_store_args(p)
     p.add_argument("--lease-seconds", type=float, default=None, metavar="S",
@@ -105,6 +107,7 @@ async def run_server(options: Any, store: Any = None, remote: Any = None) -> Non
         print(f"Finished answers are transcribed by {remote.options.url}, which {state}; "
               f"captions and fallback use the local model.", flush=True)
     print(f"voice-interviewer is ready: {server.url()}", flush=True)
+    print(f"Capacity: {server.capacity_note}", flush=True)
     if server.options.token and not options.token:
         print("An access token was generated because the server is reachable from other machines.", flush=True)
     try:

@@ -4,17 +4,15 @@ Loading a CTranslate2 model takes seconds and hundreds of megabytes, so the
 process keeps one :class:`SpeechEngine` (see :meth:`SpeechEngine.shared`) and
 every :class:`~voice_interviewer.speech.listener.AnswerListener` borrows it.
 Model calls block for tens to hundreds of milliseconds, so they run on the
-engine's own worker thread(s) and never on the event loop.
+engine's :class:`~voice_interviewer.speech.scheduler.DecodeScheduler` (sized to the
+machine's cores, finals before commits before captions) and never on the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
-import atexit
 import concurrent.futures
-import itertools
 import os
-import queue
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +22,7 @@ import numpy as np
 
 from ..errors import ModelUnavailableError
 from ..transcript import Word
+from .scheduler import CAPTION, FINAL, DecodeScheduler, size_for_cores, usable_cores
 
 SAMPLE_RATE = 16000
 MODEL_ENV = "VOICE_INTERVIEWER_ASR_MODEL"
@@ -42,9 +41,11 @@ class TranscriberOptions:
         device: ``"cpu"``, ``"cuda"`` or ``"auto"``.
         compute_type: CTranslate2 quantisation; ``"int8"`` is fastest on CPU at no
             measurable accuracy cost for tiny/base models.
-        cpu_threads: Threads per model call; 0 lets CTranslate2 pick (all cores).
-        workers: Model calls that may run at once (one per concurrent answer is enough
-            on small machines; each extra worker holds its own decoding state).
+        cpu_threads: Threads per model call; 0 sizes it to the cores (see ``workers``).
+        workers: Model calls that may run at once; 0 sizes them to the machine's cores
+            (:func:`~voice_interviewer.speech.scheduler.size_for_cores`: one decode per
+            core on small machines, so several sessions keep every core busy and one
+            worker stays free for an answer that has just ended).
         beam_size: Beam width; 1 (greedy) is several times cheaper and keeps the
             end-of-answer latency low.
         language: Spoken language; ``None`` lets multilingual models detect it
@@ -57,7 +58,7 @@ class TranscriberOptions:
     device: str = "cpu"
     compute_type: str = "int8"
     cpu_threads: int = 0
-    workers: int = 1
+    workers: int = 0
     beam_size: int = 1
     language: str | None = "en"
     temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
@@ -74,6 +75,17 @@ class Decoded:
 
     words: tuple[Word, ...]
     audio_s: float
+
+
+def resolve_workers(options: TranscriberOptions) -> tuple[int, int]:
+    """``(workers, threads per decode)``: the options' values where set, else sized to the cores."""
+    cores = usable_cores()
+    workers, threads = size_for_cores(cores)
+    if options.workers > 0:
+        workers, threads = options.workers, max(1, cores // options.workers)
+    if options.cpu_threads > 0:
+        threads = options.cpu_threads
+    return workers, threads
 
 
 def resolve_model(options: TranscriberOptions) -> str:
@@ -95,7 +107,7 @@ def resolve_model(options: TranscriberOptions) -> str:
 
 
 class SpeechEngine:
-    """One loaded Whisper model shared by all sessions; heavy calls run on its own worker thread(s)."""
+    """One loaded Whisper model shared by all sessions; heavy calls run on its decode scheduler."""
 
     _cache: dict[TranscriberOptions, "SpeechEngine"] = {}
     _cache_lock = threading.Lock()
@@ -104,7 +116,8 @@ class SpeechEngine:
         self.model = model
         self.options = options
         self.model_name = model_name
-        self._workers = _PriorityWorkers(max(1, options.workers), "speech-engine")
+        self.workers, self.threads = resolve_workers(options)
+        self.scheduler = DecodeScheduler(self.workers, name="speech-decode")
 
     @classmethod
     def load(cls, options: TranscriberOptions = TranscriberOptions()) -> "SpeechEngine":
@@ -126,10 +139,11 @@ class SpeechEngine:
         except ImportError as exc:
             raise ModelUnavailableError(
                 "faster-whisper is not installed; install it with `pip install faster-whisper`") from exc
+        workers, threads = resolve_workers(options)
         try:
             model = WhisperModel(str(path) if looks_like_path else name, device=options.device,
-                                 compute_type=options.compute_type, cpu_threads=options.cpu_threads,
-                                 num_workers=max(1, options.workers), local_files_only=True)
+                                 compute_type=options.compute_type, cpu_threads=threads,
+                                 num_workers=workers, local_files_only=True)
         except Exception as exc:  # faster-whisper raises many types for "not cached"
             raise ModelUnavailableError(
                 f"speech model {name!r} is not available offline ({type(exc).__name__}: {exc}); "
@@ -178,84 +192,27 @@ class SpeechEngine:
         return Decoded(tuple(words), len(audio) / SAMPLE_RATE)
 
     async def decode_async(self, audio: np.ndarray, prompt: str | None = None, *,
-                           urgent: bool = False) -> Decoded:
-        """:meth:`decode` on the engine's worker thread, so the event loop keeps running.
+                           kind: int = FINAL) -> Decoded:
+        """:meth:`decode` on the scheduler, so the event loop keeps running."""
+        return await asyncio.wrap_future(self.submit_decode(audio, prompt, kind=kind))
 
-        ``urgent`` decodes (an answer that has just ended) run before queued live-caption
-        decodes of other sessions: the turn latency a candidate waits through is spent here.
+    def submit_decode(self, audio: np.ndarray, prompt: str | None = None, *, kind: int = CAPTION,
+                      owner: object | None = None) -> concurrent.futures.Future:
+        """Queue a :meth:`decode` as a final, commit or caption (see :mod:`.scheduler`).
+
+        While it waits, :meth:`promote` can make it a final. ``owner`` (the answer's
+        listener) counts its session towards the caption budget.
         """
-        return await asyncio.wrap_future(self.submit_decode(audio, prompt, urgent=urgent))
-
-    def submit_decode(self, audio: np.ndarray, prompt: str | None = None, *,
-                      urgent: bool = False) -> concurrent.futures.Future:
-        """Queue a :meth:`decode`; while it waits, :meth:`promote` can make it urgent."""
-        return self._workers.submit(URGENT if urgent else ROUTINE, self.decode, audio, prompt)
+        return self.scheduler.submit(kind, self.decode, audio, prompt, owner=owner)
 
     def promote(self, future: concurrent.futures.Future) -> None:
-        """Make a queued decode urgent (its answer just ended); no effect once it has started."""
-        self._workers.promote(future, URGENT)
+        """Make a queued decode a final (its answer just ended); no effect once it has started."""
+        self.scheduler.promote(future)
+
+    def caption_interval_s(self, base_s: float) -> float:
+        """Least time between one answer's caption decodes under the server's current load."""
+        return self.scheduler.caption_interval_s(base_s)
 
     def close(self) -> None:
-        """Stop the worker threads: the running call finishes, queued ones are cancelled."""
-        self._workers.shutdown()
-
-
-URGENT, ROUTINE = 0, 1
-
-
-class _PriorityWorkers:
-    """Worker threads that take the most urgent call first, in arrival order within a priority."""
-
-    def __init__(self, workers: int, name: str):
-        self._queue: queue.PriorityQueue = queue.PriorityQueue()
-        self._order = itertools.count()
-        self._lock = threading.Lock()
-        self._calls: dict[concurrent.futures.Future, tuple[Any, tuple]] = {}
-        self._threads = [threading.Thread(target=self._loop, name=f"{name}-{i}", daemon=True)
-                         for i in range(workers)]
-        for thread in self._threads:
-            thread.start()
-        # A decode still inside CTranslate2 when the interpreter tears down aborts the process:
-        # at exit, let the running call finish (queued ones are dropped) and join the workers.
-        atexit.register(self.shutdown)
-
-    def submit(self, priority: int, fn: Any, *args: Any) -> concurrent.futures.Future:
-        future: concurrent.futures.Future = concurrent.futures.Future()
-        self._calls[future] = (fn, args)
-        self._queue.put((priority, next(self._order), future, fn, args))
-        return future
-
-    def promote(self, future: concurrent.futures.Future, priority: int) -> None:
-        """Queue the same call again at ``priority``; whichever copy a worker takes first runs it."""
-        with self._lock:
-            call = self._calls.get(future)
-            if call is None or future.running() or future.done():
-                return
-            self._queue.put((priority, next(self._order), future, *call))
-
-    def _loop(self) -> None:
-        while True:
-            priority, _, future, fn, args = self._queue.get()
-            if future is None:  # the stop signal
-                return
-            with self._lock:  # a promoted call is queued twice: run it once
-                if future.running() or future.done():
-                    continue
-                self._calls.pop(future, None)
-                if not future.set_running_or_notify_cancel():
-                    continue
-            try:
-                future.set_result(fn(*args))
-            except BaseException as exc:  # delivered to the awaiting caller
-                future.set_exception(exc)
-
-    def shutdown(self) -> None:
-        """Stop after the running call; calls still queued are cancelled (idempotent)."""
-        with self._lock:
-            for future in self._calls:
-                future.cancel()
-            self._calls.clear()
-        for _ in self._threads:
-            self._queue.put((-1, next(self._order), None, None, ()))  # ahead of anything still queued
-        for thread in self._threads:
-            thread.join()
+        """Stop the decode workers: running decodes finish, queued ones are cancelled."""
+        self.scheduler.shutdown()

@@ -32,6 +32,7 @@ from .endpoint import Endpointer, EndpointOptions
 from .engine import Decoded, SpeechEngine
 from .pcm import StreamResampler, float_to_pcm16, level_dbfs, pcm16_to_float
 from .remote import RemoteTranscriber
+from .scheduler import CAPTION, COMMIT, FINAL
 from .streaming import (
     SAMPLE_RATE,
     StreamOptions,
@@ -51,6 +52,10 @@ __all__ = ["AnswerListener", "EndpointOptions", "ListenerEvent", "StreamOptions"
 
 log = logging.getLogger(__name__)
 
+MERGE_GAP_S = 1.0
+"""Queued jobs this close together (silence dropped between them) are decoded as one; the gap is
+filled with silence so word timings stay in answer time."""
+
 
 @dataclass(frozen=True)
 class ListenerEvent:
@@ -62,12 +67,15 @@ class ListenerEvent:
             "committed" the segment's text.
         segment: The committed segment (answer time), for "committed".
         reason: ``"silence"`` or ``"timer"``, for "ended".
+        audio_s: For "partial" and "committed", seconds of the answer's audio the text has
+            heard (answer time); a client compares it with what it has sent to show lag.
     """
 
     kind: str
     text: str = ""
     segment: Segment | None = None
     reason: str | None = None
+    audio_s: float | None = None
 
 
 @dataclass
@@ -116,9 +124,10 @@ class AnswerListener:
         self._segments: list[Segment] = []
         self._hyp: _Hypothesis | None = None
         self._partial_due = False
+        self._partial_kind = CAPTION
         self._inflight: concurrent.futures.Future | None = None
+        self._inflight_partial = False
         self._last_partial_at_s = 0.0
-        self._decode_wall_s = 0.0  # recent wall time of one decode (smoothed), sets the partial pace
         self._received_samples = 0
         self._level = -120.0
         self._idle = asyncio.Event()
@@ -202,28 +211,40 @@ class AnswerListener:
         if self._tail.speech_s == 0 or not ep.started:  # nothing said yet: keep only a short lead-in
             self._tail.drop_before(ep.audio_s - self.stream.lead_silence_s, new_generation=False)
             self._tail.speech_s = 0.0
-        elif self._partial_wanted(ep.audio_s):
+        elif (kind := self._partial_wanted(ep.audio_s)) is not None:
             self._last_partial_at_s = ep.audio_s
+            if not self._partial_due or kind < self._partial_kind:
+                self._partial_kind = kind
             self._partial_due = True
             self._kick()
 
-    def _partial_wanted(self, now_s: float) -> bool:
-        """About once a second of audio, but never more than half the time on a slow machine.
+    def _partial_wanted(self, now_s: float) -> int | None:
+        """The kind of decode to run on the open tail now, or ``None`` for none yet.
 
-        Also as soon as speech stops: that hypothesis hears everything said so far, so the
-        pause commit that usually follows, or a "done" from the candidate, reuses it
-        instead of decoding again after the fact.
+        A ``COMMIT`` as soon as speech stops: that hypothesis hears everything said so
+        far, so the pause commit that usually follows, or a "done" from the candidate,
+        reuses it instead of decoding again after the fact. A ``COMMIT`` too once the tail
+        is long enough for agreed words to be committed from it, often enough to commit
+        before the tail outgrows Whisper's window. Otherwise a ``CAPTION`` about once a
+        second of audio, stretched by the server's caption budget under load.
         """
         o, ep = self.stream, self._endpointer
         speech_end_s = ep.last_speech_end_s or 0.0
         if (o.live_partials and not ep.in_speech
                 and ep.silence_s >= max(o.speculate_after_silence_s, o.reuse_margin_s)
                 and self._last_partial_at_s < speech_end_s + o.reuse_margin_s):
-            return True
-        every_s = max(o.partial_interval_s, 2.0 * self._decode_wall_s)
+            return COMMIT
+        every_s = self.engine.caption_interval_s(o.partial_interval_s)
+        agreeing = self._tail.duration_s >= o.agreement_after_s
+        if agreeing:  # these hypotheses commit text: two must fit before the tail reaches max_tail_s
+            every_s = min(every_s, (o.max_tail_s - o.agreement_after_s) / 3)
         if now_s - self._last_partial_at_s < every_s:
-            return False
-        return o.live_partials or self._tail.duration_s >= o.agreement_after_s - every_s
+            return None
+        if agreeing:
+            return COMMIT
+        if o.live_partials or self._tail.duration_s >= o.agreement_after_s - every_s:
+            return CAPTION
+        return None
 
     def _commit_pause(self) -> None:
         """A pause after speech: the tail up to (nearly) now becomes a job; silence stays behind."""
@@ -248,22 +269,27 @@ class AnswerListener:
         while self._jobs or (self._partial_due and not self._finishing):
             try:
                 if self._jobs:
-                    await self._decode_job(self._jobs.popleft())
+                    await self._decode_job(self._next_job())
                 else:
+                    kind, self._partial_kind = self._partial_kind, CAPTION
                     self._partial_due = False
-                    await self._decode_partial()
+                    await self._decode_partial(kind)
             except Exception as exc:  # keep the answer's audio flowing; finish() reports it
                 log.exception("speech decode failed")
                 self._error = self._error or exc
         self._worker = None
         self._idle.set()
 
-    async def _decode(self, audio: np.ndarray, *, transcript: bool = False) -> tuple[Word, ...]:
-        """One decode; ``transcript`` ones (not captions) go to the transcription server first, if any."""
+    async def _decode(self, audio: np.ndarray, kind: int, *, partial: bool = False,
+                      transcript: bool = False) -> tuple[Word, ...] | None:
+        """One decode. ``transcript`` ones (not captions) go to the transcription server first, if
+        any; the rest, and whatever it fails on, are one model call on the shared scheduler, where
+        every call is a final once the answer has ended.
+
+        ``None`` when :meth:`finish` dropped this partial decode before it started.
+        """
         prompt = build_prompt(self.prompt_terms, self.committed_text, prime=self.stream.prime_prompt,
                               context_chars=self.stream.context_chars)
-        loop = asyncio.get_running_loop()
-        t0 = loop.time()
         remote: Decoded | None = None
         if transcript and self.remote is not None:
             remote = await asyncio.to_thread(self.remote.transcribe, audio, prompt)
@@ -271,45 +297,85 @@ class AnswerListener:
         if remote is not None:
             decoded = remote
         else:
-            self._inflight = self.engine.submit_decode(audio, prompt, urgent=self._finishing)
+            future = self.engine.submit_decode(audio, prompt, kind=FINAL if self._finishing else kind, owner=self)
+            self._inflight, self._inflight_partial = future, partial
             try:
-                decoded = await asyncio.wrap_future(self._inflight)
+                decoded = await asyncio.wrap_future(future)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if future.cancelled() and (task is None or not task.cancelling()):
+                    return None
+                raise
             finally:
                 self._inflight = None
-            took = loop.time() - t0
-            self._decode_wall_s = took if not self.decodes else 0.7 * self._decode_wall_s + 0.3 * took
         self.decodes += 1
         self.model_audio_s += decoded.audio_s
         if self._finishing:
             self.finish_audio_s += decoded.audio_s
         return decoded.words
 
-    async def _decode_job(self, job: TailJob) -> None:
+    def _reuses_hypothesis(self, job: TailJob) -> bool:
+        """The last partial already heard everything said in this job: commit it, decode nothing."""
         hyp = self._hyp
         job_end_s = job.start_s + len(job.audio) / SAMPLE_RATE
-        remote = self.remote is not None and self.remote.available
-        if (not remote and hyp is not None and hyp.generation == job.generation
-                and hyp.audio_end_s >= min(job_end_s, job.speech_end_s + self.stream.reuse_margin_s)):
-            words = hyp.words  # the last partial already heard everything said in this tail
+        if self.remote is not None and self.remote.available:
+            return False  # the transcription server decodes every stretch of the transcript
+        return (hyp is not None and hyp.generation == job.generation
+                and hyp.audio_end_s >= min(job_end_s, job.speech_end_s + self.stream.reuse_margin_s))
+
+    def _next_job(self) -> TailJob:
+        """The next queued job, joined with the ones queued behind it when decoding has fallen behind.
+
+        Whisper pads every call to 30 s, so one call on three pause-separated segments
+        costs about what a call on one of them does. On a busy server the segments of an
+        answer queue up, and at its end the candidate would wait for each in turn.
+        """
+        first = self._jobs.popleft()
+        if self._reuses_hypothesis(first):
+            return first
+        parts, last = [first.audio], first
+        end_s = first.start_s + len(first.audio) / SAMPLE_RATE
+        while self._jobs:
+            nxt = self._jobs[0]
+            gap_s = nxt.start_s - end_s
+            nxt_end_s = nxt.start_s + len(nxt.audio) / SAMPLE_RATE
+            if (self._reuses_hypothesis(nxt) or not -0.001 <= gap_s <= MERGE_GAP_S
+                    or nxt_end_s - first.start_s > self.stream.max_tail_s):
+                break
+            self._jobs.popleft()
+            parts += [np.zeros(max(0, int(round(gap_s * SAMPLE_RATE))), np.float32), nxt.audio]
+            last, end_s = nxt, nxt_end_s
+        if last is first:
+            return first
+        return TailJob(np.concatenate(parts), first.start_s, last.generation, last.speech_end_s, final=last.final)
+
+    async def _decode_job(self, job: TailJob) -> None:
+        job_end_s = job.start_s + len(job.audio) / SAMPLE_RATE
+        if self._reuses_hypothesis(job):
+            assert self._hyp is not None
+            words = self._hyp.words
         else:
-            words = shift(await self._decode(job.audio, transcript=True), job.start_s)
+            words = shift(await self._decode(job.audio, COMMIT, transcript=True) or (), job.start_s)
         if self._hyp is not None and self._hyp.generation <= job.generation:
             self._hyp = None
-        await self._commit(drop_trailing_hallucinations(words, job.speech_end_s))
+        await self._commit(drop_trailing_hallucinations(words, job.speech_end_s), job_end_s)
 
-    async def _commit(self, words: Sequence[Word]) -> None:
+    async def _commit(self, words: Sequence[Word], heard_s: float) -> None:
         if not words:
             return
         segment = make_segment(words)
         self._segments.append(segment)
-        await self._emit(ListenerEvent("committed", text=segment.text, segment=segment))
+        await self._emit(ListenerEvent("committed", text=segment.text, segment=segment, audio_s=heard_s))
 
-    async def _decode_partial(self) -> None:
+    async def _decode_partial(self, kind: int) -> None:
         tail = self._tail
         if tail.speech_s <= 0 or tail.duration_s <= 0:
             return
         generation, start_s, end_s = tail.generation, tail.start_s, tail.end_s
-        words = shift(await self._decode(tail.audio().copy()), start_s)
+        decoded = await self._decode(tail.audio().copy(), kind, partial=True)
+        if decoded is None:
+            return
+        words = shift(decoded, start_s)
         ep = self._endpointer
         heard_until_s = end_s if ep.in_speech else min(end_s, ep.last_speech_end_s or end_s)
         words = drop_trailing_hallucinations(words, heard_until_s)  # captions show no phantoms either
@@ -326,10 +392,10 @@ class AnswerListener:
             tail.speech_s = max(tail.duration_s - self.stream.lead_silence_s, WINDOW_S)
             rest = tuple(words[len(agreed):])
             self._hyp = _Hypothesis(tail.generation, end_s, rest)
-            await self._commit(agreed)
+            await self._commit(agreed, end_s)
             words = rest
         text = " ".join(t for t in (self.committed_text, join_words(words)) if t)
-        await self._emit(ListenerEvent("partial", text=text))
+        await self._emit(ListenerEvent("partial", text=text, audio_s=end_s))
 
     def _agreed(self, previous: Sequence[Word], current: Sequence[Word], start_s: float,
                 end_s: float) -> list[Word]:
@@ -362,8 +428,11 @@ class AnswerListener:
     async def _finish(self) -> Transcript:
         self._finishing = True
         self._partial_due = False
-        if self._inflight is not None:  # our caption decode may still wait behind other sessions'
-            self.engine.promote(self._inflight)
+        inflight = self._inflight
+        if inflight is not None and not (self._inflight_partial and inflight.cancel()):
+            # A partial still queued is dropped: the final decode hears more. Anything else
+            # (running, or a segment's commit) may wait behind other sessions' captions.
+            self.engine.promote(inflight)
         if not self.ended:
             await self._ingest_tail_end()
         if self._tail.speech_s >= self.stream.min_segment_speech_s:

@@ -45,11 +45,11 @@
     const t = Math.max(0, Math.ceil(s));
     return `${Math.floor(t / 60)}:${String(t % 60).padStart(2, '0')}`;
   };
-  function showAlert(text) {
+  function showAlert(text, { sticky = false } = {}) {
     ui.alert.textContent = text;
     ui.alert.hidden = false;
     clearTimeout(showAlert.timer);
-    showAlert.timer = setTimeout(() => { ui.alert.hidden = true; }, 8000);
+    if (!sticky) showAlert.timer = setTimeout(() => { ui.alert.hidden = true; }, 8000);
   }
   function setState(text, kind) {
     if (ui.state.textContent === text && ui.state.dataset.kind === (kind || '')) return; // no repeat announcements
@@ -267,6 +267,7 @@
         showReport(msg);
         break;
       case 'error':
+        if (msg.code === 'server_full') { serverFull(); break; }
         if (continueElsewhere(msg)) break;
         showAlert(`${msg.message} (${msg.code})`);
         if (msg.code === 'unknown_session' || msg.code === 'cannot_continue') { st.session = null; backToSetup(); }
@@ -465,6 +466,16 @@
     st.listening = null;
   }
 
+  // The server refused a new session because it runs as many as it can serve well: say so until the
+  // candidate tries again, and do not reconnect (nothing was lost, there is just no room yet).
+  function serverFull() {
+    st.ended = true;
+    if (st.ws) st.ws.close(1000);
+    backToSetup();
+    showAlert('The server is full: it is already running as many interviews as it can without slowing '
+      + 'them all down. Please try again in a few minutes.', { sticky: true });
+  }
+
   function backToSetup() {
     stopCapture();
     ui.interview.hidden = true;
@@ -509,6 +520,7 @@
     };
     if (chosen.length) msg.question_ids = chosen;
     Object.assign(st, { session: null, ended: false, playEnd: 0, wanted: msg });
+    ui.alert.hidden = true;
     ui.captions.replaceChildren();
     ui.feedbackList.replaceChildren();
     ui.feedback.hidden = true;

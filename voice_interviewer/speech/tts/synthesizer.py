@@ -2,18 +2,18 @@
 
 One worker thread owns the engine, so engines never run concurrently (they are not
 thread-safe, and the machine's cores are needed for transcription). Work is
-ordered by a priority queue: a live request is taken before any queued
-pre-synthesis, so ``prepare()`` never delays a turn by more than the one
-sentence already being synthesised.
+ordered by the same :class:`~voice_interviewer.speech.workers.PriorityWorkers` the
+speech decoder uses: a live request is taken before any queued pre-synthesis, so
+``prepare()`` never delays a turn by more than the one sentence already being
+synthesised.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures as cf
-import itertools
+import functools
 import logging
-import queue
 import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -21,12 +21,13 @@ from typing import Protocol
 
 from ...channels.base import split_sentences
 from ...errors import AudioError
+from ..workers import PriorityWorkers
 from .audio import resample, silence, trim_silence
 from .base import SpeechAudio
 
 log = logging.getLogger(__name__)
 
-LIVE, BACKGROUND, STOP = 1, 2, 0
+LIVE, BACKGROUND = 0, 1
 SENTENCE_GAP_S = 0.25  # pause between sentences, replacing the padding trimmed from each
 
 
@@ -96,13 +97,10 @@ class EngineSynthesizer:
         self.cache = LruCache(cache_entries)
         self._fallback_factory = fallback
         self._fallback: Engine | None = None
-        self._queue: queue.PriorityQueue = queue.PriorityQueue()
-        self._seq = itertools.count()
         self._pending: dict[tuple, cf.Future] = {}
-        self._pending_lock = threading.Lock()
+        self._pending_lock = threading.RLock()  # a call finished at once runs _forget inside _submit
         self._closed = False
-        self._thread = threading.Thread(target=self._run, name=f"tts-{engine.name}", daemon=True)
-        self._thread.start()
+        self._workers = PriorityWorkers(1, f"tts-{engine.name}")
 
     def key(self, sentence: str) -> tuple:
         return (self.engine.name, self.engine.voice_id, self.engine.rate_wpm, sentence)
@@ -132,12 +130,9 @@ class EngineSynthesizer:
         if self._closed:
             return
         self._closed = True
-        self._queue.put((STOP, next(self._seq), "", None))
-        await asyncio.to_thread(self._thread.join, 30.0)
-        with self._pending_lock:  # the worker has stopped: nothing is running, so nothing races this
-            for fut in self._pending.values():
-                if not fut.done():
-                    fut.set_exception(AudioError("the synthesizer was closed before this text was spoken"))
+        await asyncio.to_thread(self._workers.shutdown,
+                                AudioError("the synthesizer was closed before this text was spoken"), 30.0)
+        with self._pending_lock:
             self._pending.clear()
         await asyncio.to_thread(self.engine.close)
         if self._fallback is not None:
@@ -158,34 +153,25 @@ class EngineSynthesizer:
         with self._pending_lock:
             fut = self._pending.get(key)
             if fut is None or fut.done():
-                fut = done
+                fut = self._workers.submit(priority, self._synthesize_cached, sentence)
                 self._pending[key] = fut
-            elif priority == BACKGROUND:
-                return fut
-            # a live request for queued work re-queues it at live priority; the later copy is skipped
-            self._queue.put((priority, next(self._seq), sentence, fut))
+                fut.add_done_callback(functools.partial(self._forget, key))
+            elif priority == LIVE:  # the sentence was being prepared in the background: needed now
+                self._workers.promote(fut, LIVE)
         return fut
 
-    def _run(self) -> None:
-        while True:
-            priority, _, sentence, fut = self._queue.get()
-            if priority == STOP:
-                return
-            if fut.done() or fut.running() or not fut.set_running_or_notify_cancel():
-                continue
-            key = self.key(sentence)
-            try:
-                pcm = self.cache.get(key)
-                if pcm is None:
-                    pcm = self._synthesize_now(sentence)
-                    self.cache.put(key, pcm)
-                fut.set_result(pcm)
-            except Exception as exc:  # delivered to the awaiting caller, never lost in this thread
-                fut.set_exception(exc)
-            finally:
-                with self._pending_lock:
-                    if self._pending.get(key) is fut:
-                        del self._pending[key]
+    def _forget(self, key: tuple, fut: cf.Future) -> None:
+        with self._pending_lock:
+            if self._pending.get(key) is fut:
+                del self._pending[key]
+
+    def _synthesize_cached(self, sentence: str) -> bytes:
+        key = self.key(sentence)
+        pcm = self.cache.get(key)
+        if pcm is None:
+            pcm = self._synthesize_now(sentence)
+            self.cache.put(key, pcm)
+        return pcm
 
     def _synthesize_now(self, sentence: str) -> bytes:
         self.engine_calls += 1
