@@ -149,6 +149,8 @@ def test_report_says_who_ran_and_that_the_session_ended_early(server, mic_wav, t
             expect(page.locator("#progress")).to_have_text("Question 1 of 2 · Deployment & monitoring",
                                                            timeout=20 * ms)
             expect(page.locator("#feedback-list .fb")).to_have_count(1, timeout=120 * ms)
+            expect(page.locator("#continue")).to_be_enabled(timeout=30 * ms)  # the feedback is under review
+            page.locator("#continue").click()
             expect(page.locator("#progress")).to_contain_text("Question 2 of 2", timeout=30 * ms)
             second = page.locator("#question-text").inner_text()
             page.get_by_role("button", name="End interview").click()

@@ -115,6 +115,8 @@ def test_the_web_client_continues_on_another_server_when_its_server_dies(tmp_pat
                 page.get_by_role("button", name="Start the interview").click()
                 expect(page.locator("#progress")).to_contain_text("Question 1 of 3", timeout=30 * ms)
                 expect(page.locator("#feedback-list .fb")).to_have_count(1, timeout=120 * ms)
+                expect(page.locator("#continue")).to_be_enabled(timeout=30 * ms)  # the feedback is under review
+                page.locator("#continue").click()
                 expect(page.locator("#progress")).to_contain_text("Question 2 of 3", timeout=30 * ms)
                 session_id = re.search(r"Session ([0-9a-f]+)", page.locator("#connection").inner_text())[1]
 
@@ -124,6 +126,9 @@ def test_the_web_client_continues_on_another_server_when_its_server_dies(tmp_pat
                 expect(page.locator("#progress")).to_contain_text("Question 3 of 3", timeout=90 * ms)
                 expect(page.locator("#connection")).to_contain_text(f"Session {session_id}")
                 expect(page.locator("#feedback-list .fb")).to_have_count(2, timeout=120 * ms)
+                # Review goes on on B: the last feedback is read before the report.
+                expect(page.locator("#continue")).to_have_text("See the report Enter", timeout=30 * ms)
+                page.locator("#continue").click()
                 expect(page.locator("#report")).to_be_visible(timeout=60 * ms)
                 assert not errors, errors
             finally:
