@@ -19,8 +19,8 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Protocol
 
-from ...channels.base import split_sentences
 from ...errors import AudioError
+from ...text_utils import split_sentences
 from ..workers import PriorityWorkers
 from .audio import resample, silence, trim_silence
 from .base import SpeechAudio
