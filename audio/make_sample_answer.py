@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from voice_interviewer.bank import DEFAULT_ROLE, load_role  # noqa: E402
-from voice_interviewer.speech.pcm import write_wav  # noqa: E402
 from voice_interviewer.speech.tts import VoiceOptions, make_synthesizer  # noqa: E402
+from voice_interviewer.wav import write_wav  # noqa: E402
 
 TRAILING_SILENCE_S = 4.0
 

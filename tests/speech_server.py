@@ -16,12 +16,12 @@ import subprocess
 import sys
 import time
 import urllib.request
-import wave
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.conftest import UNIT_S
 from tests.serving import free_port
+from voice_interviewer.wav import write_wav
 
 SETUP_HINT = "run `bash scripts/setup.sh --test` (the test extra installs faster-whisper-server)"
 
@@ -53,11 +53,7 @@ def missing_requirement() -> str | None:
 
 def _silence_wav() -> bytes:
     out = io.BytesIO()
-    with wave.open(out, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes(b"\0\0" * 8000)
+    write_wav(out, b"\0\0" * 8000, 16000)
     return out.getvalue()
 
 

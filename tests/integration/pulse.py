@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import UNIT_S
+from voice_interviewer.wav import write_wav
 
 CONFIG = """\
 load-module module-native-protocol-unix auth-anonymous=1 socket={socket}
@@ -162,8 +163,6 @@ class OutputWatcher:
 
 def answer_wav(clips: list[dict], out: Path, pause_s: float = 1.0, trailing_silence_s: float = 0.0) -> Path:
     """Real recordings joined with pauses into one 16 kHz mono WAV (what a candidate says)."""
-    import wave
-
     from faster_whisper import decode_audio
 
     rate = 16000
@@ -174,11 +173,7 @@ def answer_wav(clips: list[dict], out: Path, pause_s: float = 1.0, trailing_sile
         parts.append(decode_audio(clip["path"], sampling_rate=rate))
     parts.append(np.zeros(int(trailing_silence_s * rate), dtype=np.float32))
     pcm = (np.clip(np.concatenate(parts), -1, 1) * 32767).astype("<i2").tobytes()
-    with wave.open(str(out), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(pcm)
+    write_wav(out, pcm, rate)
     return out
 
 

@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import UNIT_S
 from tests.integration.test_server_protocol import ServerThread, short_clips, speech_pcm
 from voice_interviewer.server import ServerOptions
-from voice_interviewer.speech.pcm import write_wav
+from voice_interviewer.wav import write_wav
 
 pytestmark = pytest.mark.slow
 

@@ -25,7 +25,7 @@ from tests.conftest import UNIT_S
 from tests.integration.test_browser_e2e import CHROMIUM
 from tests.integration.test_server_protocol import short_clips, speech_pcm
 from tests.serving import free_port, start_serve
-from voice_interviewer.speech.pcm import write_wav
+from voice_interviewer.wav import write_wav
 
 pytestmark = pytest.mark.slow
 

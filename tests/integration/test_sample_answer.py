@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from tests.conftest import UNIT_S
-from voice_interviewer.speech.pcm import level_dbfs, pcm16_to_float, read_wav
+from voice_interviewer.speech.pcm import level_dbfs, pcm16_to_float
+from voice_interviewer.wav import read_wav
 
 pytestmark = pytest.mark.slow
 

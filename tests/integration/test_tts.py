@@ -11,11 +11,11 @@ import signal
 import sys
 import time
 
-import numpy as np
 import pytest
 
 from tests.conftest import UNIT_S
 from voice_interviewer.errors import ConfigError, ModelUnavailableError
+from voice_interviewer.speech.pcm import pcm16_to_float, resample
 from voice_interviewer.speech.tts import VoiceOptions, available_engines, make_synthesizer
 from voice_interviewer.speech.tts.audio import rms
 from voice_interviewer.speech.tts.factory import bundled_piper_voice
@@ -50,11 +50,7 @@ def whisper():
 
 
 def transcribe(model, pcm16: bytes, sample_rate: int) -> str:
-    from scipy.signal import resample_poly
-
-    x = np.frombuffer(pcm16, dtype="<i2").astype(np.float32) / 32768.0
-    g = np.gcd(16000, sample_rate)
-    audio = resample_poly(x, 16000 // g, sample_rate // g).astype(np.float32)
+    audio = resample(pcm16_to_float(pcm16), sample_rate, 16000)
     segments, _ = model.transcribe(audio, language="en", beam_size=1, vad_filter=False)
     return " ".join(s.text for s in segments)
 

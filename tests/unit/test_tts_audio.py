@@ -1,19 +1,13 @@
-"""Silence trimming and the PCM helpers the voices share, on synthetic arrays."""
+"""Silence trimming and the level and pause helpers the voices share, on synthetic arrays."""
 
 from __future__ import annotations
-
-import wave
 
 import numpy as np
 import pytest
 
-from voice_interviewer.errors import AudioError
 from voice_interviewer.speech.tts.audio import (
     LEAD_MARGIN_S,
     TAIL_MARGIN_S,
-    read_wav,
-    resample,
-    rms,
     silence,
     trim_silence,
 )
@@ -53,34 +47,6 @@ def test_trim_without_padding_changes_nothing():
     assert trim_silence(x, RATE) == x
 
 
-def test_resample_keeps_duration_and_level():
-    x = tone(1.0).tobytes()
-    y = resample(x, RATE, 22050)
-    assert abs(len(y) / 2 / 22050 - 1.0) < 0.001
-    assert abs(rms(y) - rms(x)) / rms(x) < 0.02
-    assert resample(x, RATE, RATE) is x
-
-
 def test_speech_audio_duration():
     assert SpeechAudio("x", silence(1.5, 22050), 22050).duration_s == pytest.approx(1.5)
     assert SpeechAudio("x", b"", 22050).duration_s == 0.0
-
-
-def test_read_wav_mono_and_stereo(tmp_path):
-    mono = tone(0.1)
-    for channels in (1, 2):
-        p = tmp_path / f"c{channels}.wav"
-        with wave.open(str(p), "wb") as w:
-            w.setnchannels(channels)
-            w.setsampwidth(2)
-            w.setframerate(RATE)
-            w.writeframes(np.repeat(mono, channels).tobytes())
-        pcm, rate = read_wav(p)
-        assert rate == RATE and np.array_equal(np.frombuffer(pcm, "<i2"), mono)
-
-
-def test_read_wav_rejects_garbage(tmp_path):
-    p = tmp_path / "bad.wav"
-    p.write_bytes(b"not a wav at all")
-    with pytest.raises(AudioError, match="bad.wav"):
-        read_wav(p)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import wave
 
 from ..errors import AudioDeviceError, ConfigError
+from ..wav import write_wav
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -44,11 +44,7 @@ def _say(args: argparse.Namespace) -> int:
     audio = asyncio.run(run())
     print(f"{synth.name}: {audio.duration_s:.2f} s at {audio.sample_rate} Hz", file=sys.stderr)
     if args.output:
-        with wave.open(args.output, "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(audio.sample_rate)
-            w.writeframes(audio.pcm16)
+        write_wav(args.output, audio.pcm16, audio.sample_rate)
         print(f"wrote {args.output}", file=sys.stderr)
         return 0
     _play(audio.pcm16, audio.sample_rate)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import wave
 from pathlib import Path
 
 from .. import export
 from ..errors import AudioDeviceError, ConfigError
 from ..factory import add_store_args, open_store
 from ..store import SessionStore
+from ..wav import read_wav
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -167,9 +167,8 @@ def _play(args: argparse.Namespace) -> int:
     for item, path in paths:
         who = "Interviewer" if item["speaker"] == "interviewer" else "You"
         print(f"{who}: {item.get('text') or ''}", flush=True)
-        with wave.open(str(path), "rb") as w:
-            rate = w.getframerate()
-            data = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+        pcm16, rate, channels = read_wav(path)
+        data = np.frombuffer(pcm16, dtype="<i2").reshape(-1, channels)
         try:
             sd.play(data, rate, device=device)
             sd.wait()

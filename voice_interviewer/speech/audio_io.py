@@ -8,14 +8,12 @@ sound reach the model identically.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
-from scipy.signal import resample_poly
 
 from ..errors import AudioError
-from .pcm import MAX_RATE, MIN_RATE, resample
+from .pcm import resample
 
 
 def decode_file(path: str | Path, sample_rate: int = 16000) -> np.ndarray:
@@ -51,10 +49,7 @@ def decode_file(path: str | Path, sample_rate: int = 16000) -> np.ndarray:
     audio = np.concatenate(chunks)
     if rate == sample_rate:
         return audio
-    if MIN_RATE <= rate <= MAX_RATE:
-        return resample(audio, rate, sample_rate)
-    g = math.gcd(rate, sample_rate)  # studio rates (88.2/96/192 kHz): same filter design, no range check
-    return resample_poly(audio, sample_rate // g, rate // g).astype(np.float32)
+    return resample(audio, rate, sample_rate, any_input_rate=True)  # files may be studio rates (96 kHz)
 
 
 def _to_mono(data: np.ndarray, channels: int, planar: bool) -> np.ndarray:

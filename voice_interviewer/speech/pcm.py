@@ -1,4 +1,4 @@
-"""PCM16 conversion, anti-aliased resampling (one-shot and streaming), levels and WAV.
+"""PCM16 conversion, anti-aliased resampling (one-shot and streaming) and levels.
 
 Browsers capture at 44.1 or 48 kHz, phones at 8 kHz, Whisper wants 16 kHz. The
 resampler is a polyphase FIR (the filter :func:`scipy.signal.resample_poly`
@@ -6,13 +6,14 @@ designs), so content above the new Nyquist frequency is removed instead of
 folding back as noise. :class:`StreamResampler` applies the same filter to a
 live stream: it keeps the filter's history between frames, so frame edges leave
 no clicks and the output matches the one-shot result on the whole recording.
+This is the project's only resampler: live input, files, the voices and the
+store all go through it (WAV files themselves are read and written by
+:mod:`voice_interviewer.wav`).
 """
 
 from __future__ import annotations
 
 import math
-import wave
-from pathlib import Path
 
 import numpy as np
 from scipy.signal import firwin, resample_poly
@@ -50,13 +51,39 @@ def _ratio(rate_in: int, rate_out: int) -> tuple[int, int]:
     return rate_out // g, rate_in // g
 
 
-def resample(audio: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
-    """Resample mono float audio with an anti-aliasing polyphase filter."""
+def resample(audio: np.ndarray, rate_in: int, rate_out: int, *, any_input_rate: bool = False) -> np.ndarray:
+    """Resample mono float audio with an anti-aliasing polyphase filter.
+
+    ``any_input_rate`` lifts the 8–48 kHz check on the input for files (studio
+    recordings at 88.2–192 kHz); live streams keep the check, since a browser
+    or device claiming such a rate is a bug to report, not audio to convert.
+    """
     audio = np.asarray(audio, dtype=np.float32)
     if rate_in == rate_out:
         return audio.copy()
-    up, down = _ratio(check_rate(rate_in), check_rate(rate_out))
+    if any_input_rate and isinstance(rate_in, (int, np.integer)) and rate_in > 0:
+        rate_in = int(rate_in)
+    else:
+        rate_in = check_rate(rate_in)
+    up, down = _ratio(rate_in, check_rate(rate_out))
     return resample_poly(audio, up, down).astype(np.float32)
+
+
+def resample_pcm16(pcm16: bytes, rate_in: int, rate_out: int) -> bytes:
+    """:func:`resample` for PCM16 bytes; the same bytes back when the rates already match."""
+    if rate_in == rate_out or not pcm16:
+        return pcm16
+    return float_to_pcm16(resample(pcm16_to_float(pcm16), rate_in, rate_out))
+
+
+def downmix_pcm16(pcm16: bytes, channels: int) -> bytes:
+    """Interleaved multi-channel PCM16 → mono PCM16, each frame the mean of its channels."""
+    if channels == 1:
+        return pcm16
+    if channels < 1 or len(pcm16) % (2 * channels):
+        raise AudioError(f"{len(pcm16)} bytes is not a whole number of {channels}-channel PCM16 frames")
+    frames = np.frombuffer(pcm16, dtype="<i2").reshape(-1, channels).astype(np.float64)
+    return np.round(frames.mean(axis=1)).astype("<i2").tobytes()
 
 
 class StreamResampler:
@@ -147,26 +174,3 @@ def level_dbfs(audio: np.ndarray) -> float:
         return -120.0
     rms = math.sqrt(float(np.mean(a * a)))
     return max(-120.0, 20.0 * math.log10(rms)) if rms > 0 else -120.0
-
-
-def write_wav(path: str | Path, pcm16: bytes, sample_rate: int, channels: int = 1) -> None:
-    """Write PCM16 bytes as a WAV file."""
-    if len(pcm16) % (2 * channels):
-        raise AudioError(f"{len(pcm16)} bytes is not a whole number of {channels}-channel PCM16 frames")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(channels)
-        w.setsampwidth(2)
-        w.setframerate(int(sample_rate))
-        w.writeframes(pcm16)
-
-
-def read_wav(path: str | Path) -> tuple[bytes, int, int]:
-    """Read a PCM16 WAV file: ``(pcm16, sample_rate, channels)``."""
-    try:
-        with wave.open(str(path), "rb") as w:
-            if w.getsampwidth() != 2:
-                raise AudioError(f"{path}: {8 * w.getsampwidth()}-bit WAV; only 16-bit PCM is read here "
-                                 "(use audio_io.decode_file for other formats)")
-            return w.readframes(w.getnframes()), w.getframerate(), w.getnchannels()
-    except (wave.Error, EOFError) as exc:
-        raise AudioError(f"{path}: not a readable WAV file ({exc})") from exc

@@ -20,7 +20,6 @@ import logging
 import os
 import threading
 import time
-import wave
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,6 +28,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..transcript import Word
+from ..wav import write_wav
 from .engine import SAMPLE_RATE, Decoded
 from .pcm import float_to_pcm16
 
@@ -111,11 +111,7 @@ class RemoteCounts:
 def wav_bytes(audio: np.ndarray) -> bytes:
     """16 kHz mono float audio as a WAV file in memory (what every transcription server reads)."""
     out = io.BytesIO()
-    with wave.open(out, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(SAMPLE_RATE)
-        w.writeframes(float_to_pcm16(audio))
+    write_wav(out, float_to_pcm16(audio), SAMPLE_RATE)
     return out.getvalue()
 
 

@@ -11,34 +11,24 @@ from __future__ import annotations
 import os
 import threading
 import time
-import wave
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import AudioError
+from ..wav import SAMPLE_WIDTH_BYTES, write_wav
+from ..wav import wav_duration_s as _wav_header_duration_s
 
-SAMPLE_WIDTH_BYTES = 2
-
-
-def resample_pcm16(pcm16: bytes, rate_in: int, rate_out: int) -> bytes:
-    """Linear-interpolation resampling; enough for storing speech, never on the hot path at 16 kHz."""
-    if rate_in == rate_out or not pcm16:
-        return pcm16
-    import numpy as np  # only here: the store itself must stay quick to import for the CLI
-
-    samples = np.frombuffer(pcm16[: len(pcm16) // 2 * 2], dtype="<i2").astype(np.float32)
-    n_out = int(round(len(samples) * rate_out / rate_in))
-    if n_out <= 0:
-        return b""
-    x_out = np.arange(n_out) * (rate_in / rate_out)
-    out = np.interp(x_out, np.arange(len(samples)), samples)
-    return np.clip(np.round(out), -32768, 32767).astype("<i2").tobytes()
+if TYPE_CHECKING:
+    from ..speech.pcm import StreamResampler
 
 
 class PcmAppender:
     """Appends PCM16 frames to one file and flushes at least every ``flush_interval_s``.
 
     Thread-safe: voice channels call it from audio threads. Bytes handed to the
-    kernel by a flush survive the process being killed.
+    kernel by a flush survive the process being killed. Frames at another rate go
+    through one streaming resampler per appender (the project's polyphase one),
+    so frame edges leave no clicks; its last few samples are written on close.
     """
 
     def __init__(self, path: Path, sample_rate: int, flush_interval_s: float):
@@ -49,21 +39,38 @@ class PcmAppender:
         self._file = open(path, "ab")  # noqa: SIM115 - kept open for the length of the turn
         self._last_flush = time.monotonic()
         self._odd = b""
+        self._resampler: StreamResampler | None = None
 
     def append(self, pcm16: bytes, sample_rate: int) -> None:
-        if sample_rate != self.sample_rate:
-            pcm16 = resample_pcm16(pcm16, sample_rate, self.sample_rate)
         with self._lock:
             if self._file.closed:
                 return
             data = self._odd + pcm16
             cut = len(data) // SAMPLE_WIDTH_BYTES * SAMPLE_WIDTH_BYTES
             self._odd = data[cut:]
-            self._file.write(data[:cut])
+            whole = data[:cut]
+            if sample_rate != self.sample_rate or self._resampler is not None:
+                whole = self._resample(whole, int(sample_rate))
+            self._file.write(whole)
             now = time.monotonic()
             if now - self._last_flush >= self._flush_interval_s:
                 self._file.flush()
                 self._last_flush = now
+
+    def _resample(self, pcm16: bytes, sample_rate: int) -> bytes:
+        """Stream ``pcm16`` through the resampler for ``sample_rate`` (a new rate ends the old stream)."""
+        # Imported here: the store stays quick to import for the CLI, and 16 kHz input never needs it.
+        from ..speech.pcm import StreamResampler, float_to_pcm16, pcm16_to_float
+
+        out = b""
+        if self._resampler is not None and self._resampler.rate_in != sample_rate:
+            out = float_to_pcm16(self._resampler.flush())
+            self._resampler = None
+        if sample_rate == self.sample_rate:
+            return out + pcm16
+        if self._resampler is None:
+            self._resampler = StreamResampler(sample_rate, self.sample_rate)
+        return out + float_to_pcm16(self._resampler.process(pcm16_to_float(pcm16)))
 
     def flush(self) -> None:
         with self._lock:
@@ -73,6 +80,11 @@ class PcmAppender:
     def close(self) -> None:
         with self._lock:
             if not self._file.closed:
+                if self._resampler is not None:
+                    from ..speech.pcm import float_to_pcm16
+
+                    self._file.write(float_to_pcm16(self._resampler.flush()))
+                    self._resampler = None
                 self._file.flush()
                 self._file.close()
 
@@ -92,18 +104,14 @@ def pcm_to_wav(pcm_path: Path, wav_path: Path, sample_rate: int) -> Path:
         raise AudioError(f"cannot read recording {pcm_path.name!r}: {exc.strerror or exc}") from None
     data = data[: len(data) // SAMPLE_WIDTH_BYTES * SAMPLE_WIDTH_BYTES]
     tmp = wav_path.with_suffix(".wav.tmp")
-    with wave.open(str(tmp), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(SAMPLE_WIDTH_BYTES)
-        w.setframerate(sample_rate)
-        w.writeframes(data)
+    write_wav(tmp, data, sample_rate)
     os.replace(tmp, wav_path)
     return wav_path
 
 
 def wav_duration_s(path: Path) -> float:
+    """Seconds of audio in a finished recording; 0 when it is missing or unreadable (the list still shows it)."""
     try:
-        with wave.open(str(path), "rb") as w:
-            return w.getnframes() / float(w.getframerate())
-    except (OSError, wave.Error, EOFError):
+        return _wav_header_duration_s(path)
+    except AudioError:
         return 0.0

@@ -1,38 +1,19 @@
-"""Small PCM helpers the engines share: read a WAV, trim silence, make a pause, resample.
+"""Small PCM helpers the engines share: trim silence, make a pause, measure a level.
 
 Kept free of engine imports so the decisions (how much silence to cut) are
-testable on plain arrays.
+testable on plain arrays. Resampling and WAV files are not here on purpose: the
+voices use :mod:`..pcm`'s resampler and :mod:`voice_interviewer.wav` like
+every other part of the project.
 """
 
 from __future__ import annotations
 
-import wave
-from pathlib import Path
-
 import numpy as np
-
-from ...errors import AudioError
 
 TRIM_THRESHOLD_RATIO = 0.01   # a sample counts as sound above 1% of the peak (-40 dB)
 TRIM_FLOOR = 64               # ... and never below this absolute level (of 32767)
 LEAD_MARGIN_S = 0.03          # silence kept before the first sound, so onsets are not clipped
 TAIL_MARGIN_S = 0.08          # silence kept after the last sound: soft word endings fade slowly
-
-
-def read_wav(path: str | Path) -> tuple[bytes, int]:
-    """Mono PCM16 bytes and the sample rate (Hz) of a WAV file; stereo is averaged down."""
-    try:
-        with wave.open(str(path), "rb") as w:
-            rate, channels, width = w.getframerate(), w.getnchannels(), w.getsampwidth()
-            frames = w.readframes(w.getnframes())
-    except (wave.Error, EOFError, OSError) as exc:
-        raise AudioError(f"cannot read synthesised WAV {path}: {exc}") from exc
-    if width != 2:
-        raise AudioError(f"synthesised WAV {path} has {8 * width}-bit samples; expected 16-bit PCM")
-    if channels > 1:
-        samples = np.frombuffer(frames, dtype="<i2").reshape(-1, channels).mean(axis=1)
-        frames = samples.astype("<i2").tobytes()
-    return frames, rate
 
 
 def trim_silence(pcm16: bytes, sample_rate: int) -> bytes:
@@ -57,16 +38,6 @@ def trim_silence(pcm16: bytes, sample_rate: int) -> bytes:
 def silence(seconds: float, sample_rate: int) -> bytes:
     """PCM16 zeros lasting ``seconds``."""
     return b"\x00\x00" * int(round(seconds * sample_rate))
-
-
-def resample(pcm16: bytes, from_rate: int, to_rate: int) -> bytes:
-    """Linear-interpolation resampling; good enough for speech handed between engines."""
-    if from_rate == to_rate or not pcm16:
-        return pcm16
-    x = np.frombuffer(pcm16, dtype="<i2").astype(np.float32)
-    n_out = max(1, int(round(x.size * to_rate / from_rate)))
-    t = np.linspace(0, x.size - 1, n_out)
-    return np.interp(t, np.arange(x.size), x).round().clip(-32768, 32767).astype("<i2").tobytes()
 
 
 def rms(pcm16: bytes) -> float:

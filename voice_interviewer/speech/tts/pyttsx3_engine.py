@@ -21,7 +21,8 @@ import threading
 from pathlib import Path
 
 from ...errors import AudioError, ConfigError, ModelUnavailableError
-from .audio import read_wav, resample
+from ...wav import read_wav
+from ..pcm import downmix_pcm16, resample_pcm16
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ class Pyttsx3Engine:
     def synthesize_pcm(self, text: str) -> bytes:
         pcm, rate = self._request(text)
         if rate != self.sample_rate:
-            pcm = resample(pcm, rate, self.sample_rate)
+            pcm = resample_pcm16(pcm, rate, self.sample_rate)
         return pcm
 
     def close(self) -> None:
@@ -102,7 +103,8 @@ class Pyttsx3Engine:
                         problem = f"no answer within {timeout_s:.1f} s (pyttsx3 run loop stuck)"
                     elif reply.get("status") == "ok":
                         try:
-                            return read_wav(path)
+                            pcm, rate, channels = read_wav(path)
+                            return downmix_pcm16(pcm, channels), rate
                         finally:
                             path.unlink(missing_ok=True)
                     else:

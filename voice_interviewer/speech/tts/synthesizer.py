@@ -19,10 +19,11 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Protocol
 
-from ...channels.base import split_sentences
 from ...errors import AudioError
+from ...text_utils import split_sentences
+from ..pcm import resample_pcm16
 from ..workers import PriorityWorkers
-from .audio import resample, silence, trim_silence
+from .audio import silence, trim_silence
 from .base import SpeechAudio
 
 log = logging.getLogger(__name__)
@@ -184,7 +185,7 @@ class EngineSynthesizer:
             if self._fallback is None:
                 self._fallback = self._fallback_factory()
             raw = self._fallback.synthesize_pcm(sentence)
-            pcm = resample(raw, self._fallback.sample_rate, self.sample_rate)
+            pcm = resample_pcm16(raw, self._fallback.sample_rate, self.sample_rate)
         return trim_silence(pcm, self.sample_rate)
 
 
