@@ -175,7 +175,9 @@ def test_a_caption_still_queued_when_the_answer_ends_is_dropped_not_decoded(engi
     audio, reference = _clip(speech_clips, audio_of, "ls-test-clean-1089-134691-0001")
     step = int(0.05 * RATE)
     gate = threading.Event()
-    threading.Timer(30 * UNIT_S, gate.set).start()  # never hold the shared engine for long
+    # Never hold the shared engine for ever, but long enough for a loaded machine to reach finish():
+    # if the gate opened first, the caption would simply be decoded and the test would prove nothing.
+    threading.Timer(100 * UNIT_S, gate.set).start()
 
     async def go():
         # other sessions' captions hold every caption worker
@@ -197,7 +199,7 @@ def test_a_caption_still_queued_when_the_answer_ends_is_dropped_not_decoded(engi
         return listener, queued_caption, transcript
 
     try:
-        listener, queued_caption, transcript = run(go(), 120)
+        listener, queued_caption, transcript = run(go(), 150)
     finally:
         gate.set()
     assert queued_caption is not None and queued_caption.cancelled()
