@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .bank import Question
-from .channels.base import ListenRequest, Reply, ReplyAction, SessionInfo, Utterance, utterance_sentences
+from .channels.base import ListenRequest, Reply, ReplyAction, SessionInfo, Utterance, reply_action, utterance_sentences
+from .end_reason import EndReason
 from .recording import Recorder
 from .report import SessionReport
 from .review import AttemptNote, ReviewChoice, ReviewRequest
@@ -49,14 +50,14 @@ class ScriptedChannel:
     async def listen(self, request: ListenRequest) -> Reply:
         self.events.append(("listen", request.turn_id))
         if not self.script:
-            return Reply(ReplyAction.STOPPED, Transcript(""), "stop")
+            return Reply(ReplyAction.STOPPED, Transcript(""), EndReason.STOP)
         item = self.script.pop(0)
         if isinstance(item, Reply):
             return item
-        commands = {"skip": ReplyAction.SKIPPED, "reveal": ReplyAction.REVEALED, "stop": ReplyAction.STOPPED}
-        if item in commands:
-            return Reply(commands[item], Transcript(""), item)
-        return Reply(ReplyAction.ANSWERED, Transcript(item), "typed")
+        if item in ("skip", "reveal", "stop"):
+            reason = EndReason(item)
+            return Reply(reply_action(reason), Transcript(""), reason)
+        return Reply(ReplyAction.ANSWERED, Transcript(item), EndReason.TYPED)
 
     async def thinking(self) -> None:
         self.events.append(("thinking", None))
