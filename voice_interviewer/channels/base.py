@@ -9,12 +9,12 @@ A voice channel owns its transcriber and synthesizer: it returns a finished
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from ..end_reason import EndReason
+from ..text_utils import split_sentences
 from ..transcript import Transcript
 
 if TYPE_CHECKING:  # imported for annotations only: channels must not pull in heavy modules
@@ -175,14 +175,6 @@ class Channel(Protocol):
 
     async def close(self, report: "SessionReport | None") -> None:
         """The session ended (report is None if it ended before any answer was graded)."""
-
-
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split on sentence ends so long utterances can start playing after the first sentence."""
-    return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
 
 
 async def utterance_sentences(utterance: Utterance) -> AsyncIterator[str]:
