@@ -15,6 +15,7 @@ from html import escape
 from statistics import mean
 from typing import Any
 
+from .end_reason import EndReason
 from .errors import ConfigError
 from .report import GRADER_LABELS, INTERVIEWER_LABELS, ended_early_text
 from .scoring.delivery import answer_pace
@@ -107,7 +108,7 @@ def ended_early(doc: dict[str, Any]) -> str | None:
     if doc["status"] == "running":
         return None
     report = doc.get("report") or {}
-    reason = report.get("end_reason") or {"interrupted": "interrupted", "failed": "error"}.get(doc["status"])
+    reason = report.get("end_reason") or EndReason.of_status(doc["status"])
     return ended_early_text(doc["status"], reason, len(not_reached(doc)))
 
 

@@ -16,12 +16,14 @@ from .bank import Bank, Question
 from .channels.base import (
     Channel,
     ListenRequest,
+    QuestionPlace,
     Reply,
     ReplyAction,
     SessionInfo,
     Utterance,
     UtteranceKind,
 )
+from .end_reason import EndReason
 from .interviewer.base import InterviewerPolicy, TurnContext
 from .plan import InterviewSettings, plan_questions
 from .recording import NullRecorder, Recorder
@@ -53,7 +55,7 @@ class Interview:
         self.session_id = self.session_id or uuid.uuid4().hex[:12]
         self.questions: list[Question] = plan_questions(self.bank, self.settings)
         self.results: list[QuestionResult] = list(self.prior_results)
-        self.end_reason: str | None = None  # the end reason of the answer that stopped the session
+        self.end_reason: EndReason | None = None  # the end reason of the answer that stopped the session
 
     def session_info(self) -> SessionInfo:
         return SessionInfo(
@@ -86,7 +88,7 @@ class Interview:
         finally:
             report = build_report(self.session_id, self.bank, self.results, self.policy.name,
                                   grader=self.grader.name, planned=self.questions, status=status,
-                                  end_reason=self.end_reason or ("error" if status == "failed" else None)) \
+                                  end_reason=self.end_reason or (EndReason.ERROR if status == "failed" else None)) \
                 if self.results else None
             # Off the event loop: it turns the session's raw audio into WAV files and writes the
             # database, and the report is sent only once the session is on record.
@@ -95,16 +97,20 @@ class Interview:
         return report
 
     async def _say(self, text: str, kind: UtteranceKind, question: Question, turn_id: str,
-                   sentences=None) -> None:
-        utterance = Utterance(text, kind, question.id, turn_id, sentences)
+                   sentences=None, place: QuestionPlace | None = None) -> None:
+        utterance = Utterance(text, kind, question.id, turn_id, sentences, place)
         self.recorder.utterance(utterance)
         await self.channel.say(utterance)
 
-    async def _listen(self, question: Question, turn_id: str, follow_up: bool) -> Reply:
+    def _timer_s(self, question: Question, follow_up: bool) -> float:
+        """An answer's time limit: the session's, else the question's; follow-ups are narrower
+        (half the time, at least a minute)."""
         timer = self.settings.timer_s or question.answer_time_s
-        if follow_up:  # follow-ups are narrower: half the time, at least a minute
-            timer = max(60.0, timer / 2)
-        reply = await self.channel.listen(ListenRequest(question.id, turn_id, float(timer), follow_up))
+        return float(max(60.0, timer / 2) if follow_up else timer)
+
+    async def _listen(self, question: Question, turn_id: str, follow_up: bool) -> Reply:
+        request = ListenRequest(question.id, turn_id, self._timer_s(question, follow_up), follow_up)
+        reply = await self.channel.listen(request)
         self.recorder.answer(question, turn_id, reply)
         return reply
 
@@ -118,7 +124,9 @@ class Interview:
         results_before = len(self.results)
         while True:
             attempt = len(scores) + 1
-            outcome = await self._attempt(question, next_q, attempt_turn_id(index + 1, attempt), attempt, graded)
+            place = QuestionPlace(index + 1, len(self.questions), self._timer_s(question, follow_up=False))
+            outcome = await self._attempt(question, place, next_q, attempt_turn_id(index + 1, attempt), attempt,
+                                          graded)
             result = outcome.result
             scores.append(result.feedback.overall if result is not None and result.feedback is not None else None)
             if result is not None and result.feedback is not None:
@@ -158,10 +166,10 @@ class Interview:
         else:
             self.results.append(current)
 
-    async def _attempt(self, question: Question, next_q: Question | None, turn_id: str, attempt: int,
-                       graded: list[tuple[int, Feedback]]) -> "_Attempt":
+    async def _attempt(self, question: Question, place: QuestionPlace, next_q: Question | None, turn_id: str,
+                       attempt: int, graded: list[tuple[int, Feedback]]) -> "_Attempt":
         """One attempt at a question: the main answer, its follow-ups, the grade and its feedback."""
-        await self._say(question.text, UtteranceKind.QUESTION, question, turn_id)
+        await self._say(question.text, UtteranceKind.QUESTION, question, turn_id, place=place)
         reply = await self._listen(question, turn_id, follow_up=False)
         if reply.action is ReplyAction.STOPPED:
             self.end_reason = reply.end_reason

@@ -12,6 +12,7 @@ from statistics import mean
 from typing import Any
 
 from .bank import Bank, Question
+from .end_reason import EndReason
 from .scoring.feedback import Feedback
 from .transcript import Transcript
 
@@ -71,7 +72,7 @@ class SessionReport:
     interviewer: str = "rubric"
     grader: str = "offline"
     status: str = "completed"  # completed, stopped or failed
-    end_reason: str | None = None  # why a stopped or failed session ended (see ENDED_BECAUSE)
+    end_reason: str | None = None  # why a stopped or failed session ended: an EndReason value
     not_reached: tuple[dict[str, Any], ...] = ()  # planned, ended before an answer: id, round, round_title, text
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -85,24 +86,15 @@ class SessionReport:
 INTERVIEWER_LABELS = {"rubric": "offline rubric", "llm": "language model"}
 GRADER_LABELS = {"offline": "offline scorer", "llm": "language model"}
 
-# Why a session ended before its last question, in words a candidate reads in the report. The keys
-# are the channels' end reasons of the answer that stopped the session, plus "error" (the session
-# failed) and "interrupted" (the recording process died; set by the store's recovery).
-ENDED_BECAUSE = {
-    "stop": "you ended the interview",
-    "quit": "you ended the interview",
-    "disconnected": "the connection was lost and not resumed in time",
-    "session_limit": "the session reached its time limit",
-    "error": "an error stopped the session",
-    "interrupted": "the program recording it stopped (a crash or a shutdown)",
-}
-
-
 def ended_early_text(status: str, end_reason: str | None, not_reached: int) -> str | None:
-    """The report's sentence for a session that did not run to its last question, or None if it did."""
+    """The report's sentence for a session that did not run to its last question, or None if it did.
+
+    ``end_reason`` is the stored end reason (see :class:`~voice_interviewer.end_reason.EndReason`,
+    which words it)."""
     if status == "completed" and not not_reached:
         return None
-    why = ENDED_BECAUSE.get(end_reason or "")
+    reason = EndReason.parse(end_reason)
+    why = reason.ended_because if reason is not None else None
     rest = f"; {not_reached} question(s) not reached" if not_reached else ""
     return f"The session ended early{f': {why}' if why else ''}{rest}."
 
@@ -113,7 +105,7 @@ def _avg(values: list[float]) -> float | None:
 
 def build_report(session_id: str, bank: Bank, results: list[QuestionResult],
                  interviewer: str = "rubric", *, grader: str = "offline", planned: list[Question] | None = None,
-                 status: str = "completed", end_reason: str | None = None) -> SessionReport:
+                 status: str = "completed", end_reason: EndReason | None = None) -> SessionReport:
     """Aggregate graded questions into the end-of-session report.
 
     ``planned`` is every question the session meant to ask: those the session ended before
@@ -176,7 +168,7 @@ def build_report(session_id: str, bank: Bank, results: list[QuestionResult],
         overall=_avg([f.overall for f in graded]), rounds=tuple(rounds),
         questions=tuple(questions), key_points=tuple(key_points), delivery=delivery,
         top_tips=tuple(tips[:5]), interviewer=interviewer, grader=grader, status=status,
-        end_reason=end_reason if status != "completed" else None,
+        end_reason=str(end_reason) if end_reason is not None and status != "completed" else None,
         not_reached=tuple({"id": q.id, "round": q.round, "round_title": titles.get(q.round, q.round),
                            "text": q.text} for q in not_reached),
     )

@@ -30,6 +30,7 @@ from . import protocol as proto
 from .bank import Bank, available_banks, load_role
 from .capacity import MIN_SESSIONS
 from .channels.websocket import ChannelOptions, Link, WebsocketChannel
+from .end_reason import EndReason
 from .errors import ProtocolError, VoiceInterviewerError
 from .http_checks import host_ok, origin_ok, response, static_file, text_response, token_ok
 from .interview import Interview
@@ -358,7 +359,7 @@ class InterviewServer:
 
     async def _run(self, live: LiveSession) -> None:
         limit = asyncio.get_running_loop().call_later(self.options.max_session_s,
-                                                      live.channel.request_stop, "session_limit")
+                                                      live.channel.request_stop, EndReason.SESSION_LIMIT)
         try:
             await live.interview.run()
         except asyncio.CancelledError:

@@ -11,7 +11,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .bank import Question
-from .channels.base import ListenRequest, Reply, ReplyAction, SessionInfo, Utterance, utterance_sentences
+from .channels.base import (
+    ListenRequest,
+    QuestionPlace,
+    Reply,
+    ReplyAction,
+    SessionInfo,
+    Utterance,
+    reply_action,
+    utterance_sentences,
+)
+from .end_reason import EndReason
 from .recording import Recorder
 from .report import SessionReport
 from .review import AttemptNote, ReviewChoice, ReviewRequest
@@ -33,6 +43,8 @@ class ScriptedChannel:
     events: list[tuple[str, object]] = field(default_factory=list)
     reviews: list[str] = field(default_factory=list)
     session: SessionInfo | None = None
+    places: list[tuple[str, QuestionPlace]] = field(default_factory=list)  # (question id, place) as asked
+    timers: dict[str, float] = field(default_factory=dict)  # turn id → the timer its listen request carried
 
     @classmethod
     def answering(cls, answers: Iterable[Reply | str]) -> "ScriptedChannel":
@@ -45,18 +57,21 @@ class ScriptedChannel:
     async def say(self, utterance: Utterance) -> None:
         text = " ".join([s async for s in utterance_sentences(utterance)]) or utterance.text
         self.events.append((utterance.kind.value, text))
+        if utterance.place is not None:
+            self.places.append((utterance.question_id or "", utterance.place))
 
     async def listen(self, request: ListenRequest) -> Reply:
         self.events.append(("listen", request.turn_id))
+        self.timers[request.turn_id] = request.timer_s
         if not self.script:
-            return Reply(ReplyAction.STOPPED, Transcript(""), "stop")
+            return Reply(ReplyAction.STOPPED, Transcript(""), EndReason.STOP)
         item = self.script.pop(0)
         if isinstance(item, Reply):
             return item
-        commands = {"skip": ReplyAction.SKIPPED, "reveal": ReplyAction.REVEALED, "stop": ReplyAction.STOPPED}
-        if item in commands:
-            return Reply(commands[item], Transcript(""), item)
-        return Reply(ReplyAction.ANSWERED, Transcript(item), "typed")
+        if item in ("skip", "reveal", "stop"):
+            reason = EndReason(item)
+            return Reply(reply_action(reason), Transcript(""), reason)
+        return Reply(ReplyAction.ANSWERED, Transcript(item), EndReason.TYPED)
 
     async def thinking(self) -> None:
         self.events.append(("thinking", None))

@@ -162,3 +162,19 @@ def test_a_retry_that_is_skipped_leaves_the_graded_attempt_in_the_report(bank, g
     drift = report.questions[0]
     assert drift["score"] is not None and not drift["skipped"] and drift["answers"] == [STRONG_DRIFT]
     assert drift["attempts"] == [drift["score"], None]
+
+
+def test_the_flow_tells_the_channel_each_questions_place_and_timer(bank, grader):
+    """Channels show "question n of N" and the answer time from what the flow says, not from their own rules."""
+    ids = ("model-and-data-drift", "feature-store")
+    channel, _ = _run(bank, grader, ["Drift is when the model gets worse.", "I would look at some graphs.",
+                                     "Feature stores store features."],
+                      question_ids=ids, max_follow_ups=1, timer_s=90)
+    assert [(qid, p.number, p.total, p.timer_s) for qid, p in channel.places] == [
+        ("model-and-data-drift", 1, 2, 90.0), ("feature-store", 2, 2, 90.0)]
+    assert channel.timers["q1"] == 90.0 and channel.timers["q1f1"] == 60.0  # a follow-up: half, at least a minute
+    channel, _ = _run(bank, grader, ["Feature stores store features."], question_ids=("feature-store",),
+                      max_follow_ups=0)
+    suggested = bank.question("feature-store").answer_time_s
+    assert [(p.number, p.total, p.timer_s) for _, p in channel.places] == [(1, 1, float(suggested))]
+    assert channel.timers["q1"] == float(suggested)

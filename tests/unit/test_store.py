@@ -231,7 +231,7 @@ def test_records_a_scripted_voice_interview(tmp_path: Path, speech_dir: Path, ma
         assert abs(item["duration_s"] - stored_s) <= 0.02
         assert item["words"] and item["words"][0]["start_s"] == 0.0
         assert " ".join(s["text"] for s in item["segments"]) == item["text"]
-        assert item["finished"] and item["end_reason"] == "done"
+        assert item["finished"] and item["end_reason"] == "done" and item["cut_short"] is None
     assert not list((store.sessions_dir / interview.session_id).glob("*.pcm"))
     utterance = next(i for i in doc["timeline"] if i["speaker"] == "interviewer")
     with wave.open(str(store.audio_path(interview.session_id, utterance["name"])), "rb") as w:
@@ -355,6 +355,7 @@ def test_crashed_session_is_marked_interrupted_and_rebuilt(tmp_path: Path, make_
     answer = doc["timeline"][0]
     assert answer["text"] == "first part second part" and len(answer["words"]) == 4
     assert answer["end_reason"] == "interrupted" and answer["duration_s"] == 2.0
+    assert answer["cut_short"] == "cut short: the recording stopped"  # playback shows it in these words
     with wave.open(str(reopened.audio_path(sid, "q1")), "rb") as w:
         assert w.getnframes() == 32000
     assert make_store(tmp_path).recovered == []  # recovery happens once

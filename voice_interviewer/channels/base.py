@@ -9,11 +9,12 @@ A voice channel owns its transcriber and synthesizer: it returns a finished
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from ..end_reason import EndReason
+from ..text_utils import split_sentences
 from ..transcript import Transcript
 
 if TYPE_CHECKING:  # imported for annotations only: channels must not pull in heavy modules
@@ -33,13 +34,28 @@ class UtteranceKind(str, enum.Enum):
 
 
 @dataclass(frozen=True)
+class QuestionPlace:
+    """Where a question stands in the session, as the flow planned it, for channels that show it.
+
+    Attributes:
+        number: The question's place in the plan, from 1.
+        total: Questions planned in the session.
+        timer_s: The main answer's time limit (the one its ``ListenRequest`` will carry).
+    """
+
+    number: int
+    total: int
+    timer_s: float
+
+
+@dataclass(frozen=True)
 class Utterance:
     """Something the interviewer says.
 
     ``text`` is always the complete text. When ``sentences`` is set (an LLM streaming
     its reply), a voice channel speaks each sentence as it arrives instead of waiting
     for the whole text; ``text`` then holds what was known when the utterance was made
-    and the channel uses what the stream yields.
+    and the channel uses what the stream yields. ``place`` is set on ``QUESTION`` utterances.
     """
 
     text: str
@@ -47,6 +63,7 @@ class Utterance:
     question_id: str | None = None
     turn_id: str | None = None
     sentences: AsyncIterator[str] | None = None
+    place: QuestionPlace | None = None
 
 
 class ReplyAction(str, enum.Enum):
@@ -54,6 +71,17 @@ class ReplyAction(str, enum.Enum):
     SKIPPED = "skipped"     # the candidate skipped this question
     REVEALED = "revealed"   # the candidate asked to see what a strong answer covers
     STOPPED = "stopped"     # the candidate ended the interview
+
+
+def reply_action(reason: EndReason) -> ReplyAction:
+    """What the flow does with an answer that ended for ``reason`` (the same for every channel)."""
+    if reason is EndReason.SKIP:
+        return ReplyAction.SKIPPED
+    if reason is EndReason.REVEAL:
+        return ReplyAction.REVEALED
+    if reason.ends_session:
+        return ReplyAction.STOPPED
+    return ReplyAction.ANSWERED
 
 
 @dataclass(frozen=True)
@@ -75,14 +103,14 @@ class ListenRequest:
 class Reply:
     """The channel's answer to a :class:`ListenRequest`.
 
-    ``end_reason`` says what ended the answer: "done" (explicit signal), "silence"
-    (long pause after speech), "timer", "typed", "skip", "reveal", "stop",
-    "disconnected".
+    ``end_reason`` says what ended the answer; ``action`` is usually
+    ``reply_action(end_reason)`` (a typed answer cut off by the end of input is ``STOPPED``
+    with its words kept).
     """
 
     action: ReplyAction
     transcript: Transcript
-    end_reason: str
+    end_reason: EndReason
 
 
 @dataclass(frozen=True)
@@ -147,14 +175,6 @@ class Channel(Protocol):
 
     async def close(self, report: "SessionReport | None") -> None:
         """The session ended (report is None if it ended before any answer was graded)."""
-
-
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split on sentence ends so long utterances can start playing after the first sentence."""
-    return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
 
 
 async def utterance_sentences(utterance: Utterance) -> AsyncIterator[str]:

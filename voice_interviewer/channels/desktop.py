@@ -26,20 +26,20 @@ from types import ModuleType
 from typing import Any
 
 from ..bank import Question
+from ..end_reason import EndReason
 from ..errors import AudioDeviceError
 from ..recording import NullRecorder, Recorder
 from ..report import SessionReport
 from ..review import AttemptNote, ReviewChoice, ReviewRequest
 from ..scoring.feedback import Feedback
 from ..transcript import Transcript
-from .base import ListenRequest, Reply, ReplyAction, SessionInfo, Utterance, UtteranceKind, utterance_sentences
+from .base import ListenRequest, Reply, SessionInfo, Utterance, UtteranceKind, reply_action, utterance_sentences
 from .devices import DeviceInfo
 from .render import render_attempt, render_feedback, render_reveal, review_prompt
 from .terminal_ui import KEY_HELP, KeyReader, Screen
 
 LISTEN_RATE_HZ = 16000
-KEY_REPLIES = {"skip": ReplyAction.SKIPPED, "reveal": ReplyAction.REVEALED, "quit": ReplyAction.STOPPED}
-KEY_REASONS = {"done": "done", "skip": "skip", "reveal": "reveal", "quit": "stop"}
+KEY_REASONS = {"done": EndReason.DONE, "skip": EndReason.SKIP, "reveal": EndReason.REVEAL, "quit": EndReason.STOP}
 REVIEW_KEYS = {"done": ReviewChoice.NEXT, "retry": ReviewChoice.RETRY, "quit": ReviewChoice.STOP}
 COUNTDOWN_MARKS_S = (30, 10)  # announced as plain lines when the status line cannot be redrawn
 
@@ -103,7 +103,7 @@ class DesktopChannel:
         self._stream: Any = None
         self._keys: KeyReader | None = None
         self._partial = ""
-        self._end_reason = ""
+        self._end_reason: EndReason | None = None
         self._turn_id = ""
 
     # -- streams and keys -------------------------------------------------------------------
@@ -201,7 +201,7 @@ class DesktopChannel:
     async def listen(self, request: ListenRequest) -> Reply:
         from ..speech.listener import AnswerListener
 
-        self._turn_id, self._partial, self._end_reason = request.turn_id, "", ""
+        self._turn_id, self._partial, self._end_reason = request.turn_id, "", None
         listener = AnswerListener(
             self.engine, sample_rate=self.path.input_rate_hz, timer_s=request.timer_s,
             endpoint=_endpoint(self.options.end_silence_s), prompt_terms=self.vocabulary,
@@ -232,7 +232,8 @@ class DesktopChannel:
                     self.screen.line(f"[{value}]")
                     transcript = await listener.finish()
                     self._show_answer(transcript)
-                    return Reply(KEY_REPLIES.get(value, ReplyAction.ANSWERED), transcript, KEY_REASONS[value])
+                    reason = KEY_REASONS[value]
+                    return Reply(reply_action(reason), transcript, reason)
                 if paused:
                     continue
                 await listener.feed(value)
@@ -247,10 +248,10 @@ class DesktopChannel:
             transcript = await listener.finish()
         finally:
             self._listening.clear()
-        reason = self._end_reason or "silence"
+        reason = self._end_reason or EndReason.SILENCE
         self.screen.line(f"[answer ended: {reason}]")
         self._show_answer(transcript)
-        return Reply(ReplyAction.ANSWERED, transcript, reason)
+        return Reply(reply_action(reason), transcript, reason)
 
     def _show_answer(self, transcript: Transcript) -> None:
         """On a TTY the words were only in the status line; keep the final text on screen."""
@@ -310,7 +311,7 @@ class DesktopChannel:
             self._partial = event.text
             self.screen.event(f"  heard: {event.segment.text.strip() if event.segment else event.text}")
         elif event.kind == "ended":
-            self._end_reason = event.reason or "silence"
+            self._end_reason = EndReason(event.reason) if event.reason else EndReason.SILENCE
 
     def _drop_queued(self, keep_keys: tuple[str, ...]) -> None:
         """Forget audio and an early Enter from before the answer opened; keep skip/reveal/quit."""

@@ -15,6 +15,7 @@ import time
 from typing import TextIO
 
 from ..bank import Question
+from ..end_reason import EndReason
 from ..recording import Recorder
 from ..report import SessionReport
 from ..review import AttemptNote, ReviewChoice, ReviewRequest
@@ -27,12 +28,12 @@ from .base import (
     SessionInfo,
     Utterance,
     UtteranceKind,
+    reply_action,
     utterance_sentences,
 )
 from .render import render_attempt, render_feedback, render_report, render_reveal, review_prompt
 
-COMMANDS = {"skip": ReplyAction.SKIPPED, "reveal": ReplyAction.REVEALED, "stop": ReplyAction.STOPPED,
-            "quit": ReplyAction.STOPPED}
+COMMANDS = {"skip": EndReason.SKIP, "reveal": EndReason.REVEAL, "stop": EndReason.STOP, "quit": EndReason.STOP}
 REVIEW_WORDS = {"": ReviewChoice.NEXT, "next": ReviewChoice.NEXT, "/next": ReviewChoice.NEXT,
                 "retry": ReviewChoice.RETRY, "/retry": ReviewChoice.RETRY,
                 "stop": ReviewChoice.STOP, "quit": ReviewChoice.STOP}
@@ -74,8 +75,8 @@ class TextChannel:
                 break
             stripped = line.strip()
             if not lines and stripped.lower() in COMMANDS:
-                action = COMMANDS[stripped.lower()]
-                return Reply(action, Transcript("", duration_s=time.monotonic() - started), stripped.lower())
+                reason = COMMANDS[stripped.lower()]
+                return Reply(reply_action(reason), Transcript("", duration_s=time.monotonic() - started), reason)
             if not stripped:
                 if lines:
                     break
@@ -83,7 +84,8 @@ class TextChannel:
             lines.append(stripped)
         text = " ".join(lines)
         action = ReplyAction.ANSWERED if text or not self._eof else ReplyAction.STOPPED
-        return Reply(action, Transcript(text, duration_s=time.monotonic() - started), "typed" if text else "stop")
+        reason = EndReason.TYPED if text else EndReason.STOP
+        return Reply(action, Transcript(text, duration_s=time.monotonic() - started), reason)
 
     async def thinking(self) -> None:
         pass

@@ -19,6 +19,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..end_reason import EndReason
 from ..errors import ProtocolError
 from ..protocol import (
     WRONG_STATE,
@@ -40,7 +41,19 @@ from ..protocol import (
 )
 from ..review import AttemptNote, ReviewChoice, ReviewGate, ReviewRequest
 from ..transcript import Transcript
-from .base import ListenRequest, Reply, ReplyAction, SessionInfo, Utterance, UtteranceKind, utterance_sentences
+from .answer_clock import AnswerClock
+from .base import (
+    ListenRequest,
+    Reply,
+    ReplyAction,
+    SessionInfo,
+    Utterance,
+    UtteranceKind,
+    reply_action,
+    utterance_sentences,
+)
+from .latency import TurnLatency
+from .rate_limit import TokenBucket
 
 if TYPE_CHECKING:
     from ..bank import Question
@@ -49,10 +62,7 @@ if TYPE_CHECKING:
     from ..scoring.feedback import Feedback
     from ..speech.tts import Synthesizer
 
-END_ACTIONS = {"done": ReplyAction.ANSWERED, "silence": ReplyAction.ANSWERED, "timer": ReplyAction.ANSWERED,
-               "skip": ReplyAction.SKIPPED, "reveal": ReplyAction.REVEALED, "stop": ReplyAction.STOPPED,
-               "disconnected": ReplyAction.STOPPED, "session_limit": ReplyAction.STOPPED}
-COMMAND_REASONS = {"end_answer": "done", "skip": "skip", "reveal": "reveal"}
+COMMAND_REASONS = {"end_answer": EndReason.DONE, "skip": EndReason.SKIP, "reveal": EndReason.REVEAL}
 REVIEW_COMMANDS = ("next", "retry")
 
 log = logging.getLogger(__name__)
@@ -85,49 +95,6 @@ class ChannelOptions:
     review: bool = False
 
 
-class TurnLatency:
-    """Stage times from the end of an answer to the first byte of the interviewer's next audio.
-
-    Timestamps come from the injected ``clock`` so tests can drive it without sleeping.
-    Stages (milliseconds): ``finish`` (end detected → transcript final), ``decide``
-    (→ the flow asks to speak: grading and policy), ``synth`` (→ first audio frame sent),
-    and ``total``.
-    """
-
-    def __init__(self, clock: Callable[[], float]):
-        self.clock = clock
-        self.reason = ""
-        self._marks: dict[str, float] = {}
-
-    def answer_ended(self, reason: str) -> None:
-        self.reason = reason
-        self._marks = {"end": self.clock()}
-
-    def transcribed(self) -> None:
-        if "end" in self._marks:
-            self._marks["final"] = self.clock()
-
-    def thinking(self) -> None:
-        if "end" in self._marks:
-            self._marks.setdefault("thinking", self.clock())
-
-    def speaking(self) -> None:
-        if "end" in self._marks:
-            self._marks.setdefault("say", self.clock())
-
-    def first_audio(self) -> dict[str, float] | None:
-        """The stage times of the turn that just ended (once), or None if none is pending."""
-        if "end" not in self._marks:
-            return None
-        m = self._marks
-        now = self.clock()
-        final = m.get("final", m["end"])
-        say = m.get("say", now)
-        self._marks = {}
-        return {"finish": round((final - m["end"]) * 1000, 1), "decide": round((say - final) * 1000, 1),
-                "synth": round((now - say) * 1000, 1), "total": round((now - m["end"]) * 1000, 1)}
-
-
 class Link:
     """One websocket connection; sends are serialised so a ``say`` and its audio stay adjacent."""
 
@@ -155,9 +122,8 @@ class _Turn:
     request: ListenRequest
     listener: Any
     end: asyncio.Future
+    clock: AnswerClock
     queue: asyncio.Queue = field(default_factory=asyncio.Queue)
-    remaining_s: float = 0.0
-    deadline: float | None = None
     paused: bool = False
     committed: list[str] = field(default_factory=list)
     last_partial_at: float = -1e9
@@ -177,12 +143,13 @@ class WebsocketChannel:
         self.recorder: Recorder | None = None
         self.latency = TurnLatency(clock)
         self._turn: _Turn | None = None
-        self._stop_reason: str | None = None
+        self._stop_reason: EndReason | None = None
         self._playback_until = 0.0
         self._replay: list[ServerMessage] = []
         self._grace_task: asyncio.Task | None = None
         self._timer_task: asyncio.Task | None = None
-        self._bucket = (0.0, 0.0)  # (bytes allowed now, at clock time)
+        bytes_per_s = options.sample_rate * 2 * options.max_audio_speed
+        self._bucket = TokenBucket(bytes_per_s, 2.0 * bytes_per_s, clock)  # two seconds of burst
         self._finished = False
         self._gate = ReviewGate(options.review)
         self._review: asyncio.Future | None = None
@@ -236,9 +203,9 @@ class WebsocketChannel:
 
     async def _grace(self) -> None:
         await asyncio.sleep(self.options.resume_grace_s)
-        self.request_stop("disconnected")
+        self.request_stop(EndReason.DISCONNECTED)
 
-    def request_stop(self, reason: str) -> None:
+    def request_stop(self, reason: EndReason) -> None:
         """End the session at the next opportunity (stop, disconnect past grace, session limit)."""
         self._stop_reason = self._stop_reason or reason
         if self._turn is not None:
@@ -253,7 +220,7 @@ class WebsocketChannel:
         """Apply a control message; raise :class:`ProtocolError` when it makes no sense now."""
         turn = self._turn
         if name == "stop":
-            self.request_stop("stop")
+            self.request_stop(EndReason.STOP)
             return
         if name in REVIEW_COMMANDS:
             choice = self._gate.choose(name)  # raises when nothing is under review
@@ -288,18 +255,11 @@ class WebsocketChannel:
         turn.queue.put_nowait(data)
 
     def _check_rate(self, n: int) -> None:
-        rate = self.options.sample_rate * 2 * self.options.max_audio_speed
-        burst = self.options.sample_rate * 2 * 2.0 * self.options.max_audio_speed
-        allowed, at = self._bucket
-        now = self.clock()
-        allowed = min(burst, allowed + (now - at) * rate) if at else burst
-        if n > allowed:
-            self._bucket = (allowed, now)
+        if not self._bucket.take(n):
             raise ProtocolError("audio_rate_exceeded",
                                 f"audio is arriving faster than {self.options.max_audio_speed:g}× "
-                                                      f"real time at the announced {self.options.sample_rate} Hz; "
-                                                      f"frame of {n} bytes dropped — stream the microphone live")
-        self._bucket = (allowed - n, now)
+                                f"real time at the announced {self.options.sample_rate} Hz; "
+                                f"frame of {n} bytes dropped — stream the microphone live")
 
     # -- Channel protocol ---------------------------------------------------------------
 
@@ -319,22 +279,26 @@ class WebsocketChannel:
 
     async def say(self, utterance: Utterance) -> None:
         self.latency.speaking()
-        if utterance.kind is UtteranceKind.QUESTION and self.session is not None:
-            qs = self.session.questions
-            index = next((i for i, q in enumerate(qs) if q.id == utterance.question_id), 0)
-            q = qs[index]
-            timer = self.session.settings.get("timer_s") or q.answer_time_s
-            msg = QuestionMsg(q.id, q.text, q.round, float(timer), index + 1, len(qs))
+        place = utterance.place
+        if utterance.kind is UtteranceKind.QUESTION and place is not None and self.session is not None:
+            q = next(q for q in self.session.questions if q.id == utterance.question_id)
+            msg = QuestionMsg(q.id, q.text, q.round, place.timer_s, place.number, place.total)
             self._replay = [msg]
             await self._send(msg)
+        # Each sentence is synthesised while the one before it is sent. The task in flight is
+        # always held in ``pending``, so a failed send or a cancelled say cancels it, never drops it.
         pending: asyncio.Task | None = None
-        async for sentence in utterance_sentences(utterance):
-            task = asyncio.ensure_future(self.synth.synthesize(sentence))
+        try:
+            async for sentence in utterance_sentences(utterance):
+                previous, pending = pending, asyncio.ensure_future(self.synth.synthesize(sentence))
+                if previous is not None:
+                    await self._speak(await previous, utterance)
             if pending is not None:
-                await self._speak(await pending, utterance)
-            pending = task
-        if pending is not None:
-            await self._speak(await pending, utterance)
+                previous, pending = pending, None
+                await self._speak(await previous, utterance)
+        finally:
+            if pending is not None and not pending.done():
+                pending.cancel()
 
     async def _speak(self, audio: Any, utterance: Utterance) -> None:
         latency = self.latency.first_audio()
@@ -347,32 +311,25 @@ class WebsocketChannel:
         self._playback_until = max(now, self._playback_until) + audio.duration_s
 
     def _listening_msg(self, turn: _Turn) -> ListeningMsg:
-        return ListeningMsg(turn.request.turn_id, round(self._remaining(turn), 1), turn.request.is_follow_up,
+        return ListeningMsg(turn.request.turn_id, round(turn.clock.remaining(), 1), turn.request.is_follow_up,
                             turn.paused)
-
-    def _remaining(self, turn: _Turn) -> float:
-        if turn.deadline is None:
-            return max(0.0, turn.remaining_s)
-        return max(0.0, turn.deadline - self.clock())
 
     def _start_timer(self, turn: _Turn) -> None:
         self._stop_timer(turn)
-        turn.deadline = self.clock() + turn.remaining_s
-        self._timer_task = asyncio.ensure_future(self._timer(turn, turn.remaining_s))
+        seconds = turn.clock.start()
+        self._timer_task = self._spawn(self._timer(turn, seconds))
 
     def _stop_timer(self, turn: _Turn) -> None:
-        if turn.deadline is not None:
-            turn.remaining_s = max(0.0, turn.deadline - self.clock())
-            turn.deadline = None
+        turn.clock.stop()
         if self._timer_task is not None:
             self._timer_task.cancel()
             self._timer_task = None
 
     async def _timer(self, turn: _Turn, seconds: float) -> None:
         await asyncio.sleep(seconds)
-        self._end(turn, "timer")
+        self._end(turn, EndReason.TIMER)
 
-    def _end(self, turn: _Turn, reason: str) -> None:
+    def _end(self, turn: _Turn, reason: EndReason) -> None:
         if not turn.end.done():
             self.latency.answer_ended(reason)
             turn.end.set_result(reason)
@@ -387,11 +344,11 @@ class WebsocketChannel:
             if recorder is not None:
                 recorder.candidate_audio(turn_id, pcm16k, 16000)
 
-        turn = _Turn(request, None, asyncio.get_running_loop().create_future())
+        # The question is still playing in the browser: the answer clock starts when it ends.
+        clock = AnswerClock(request.timer_s + max(0.0, self._playback_until - self.clock()), self.clock)
+        turn = _Turn(request, None, asyncio.get_running_loop().create_future(), clock)
         turn.listener = self.make_listener(sample_rate=self.options.sample_rate, timer_s=request.timer_s,
                                            on_event=lambda ev: self._on_event(turn, ev), on_audio=on_audio)
-        # The question is still playing in the browser: the answer clock starts when it ends.
-        turn.remaining_s = request.timer_s + max(0.0, self._playback_until - self.clock())
         self._turn = turn
         if self.link is not None:
             self._start_timer(turn)
@@ -403,10 +360,10 @@ class WebsocketChannel:
         try:
             await asyncio.wait({turn.end, ended, feeder}, return_when=asyncio.FIRST_COMPLETED)
             if ended.done() and not ended.cancelled() and ended.exception() is None:
-                self._end(turn, str(ended.result()))
+                self._end(turn, EndReason(str(ended.result())))
             elif feeder.done() and (feeder_exc := feeder.exception()) is not None:
                 raise feeder_exc
-            reason = turn.end.result() if turn.end.done() else "stop"
+            reason = turn.end.result() if turn.end.done() else EndReason.STOP
         finally:
             self._stop_timer(turn)
             ended.cancel()
@@ -415,11 +372,10 @@ class WebsocketChannel:
         transcript: Transcript = await turn.listener.finish()
         self.latency.transcribed()
         self._turn = None
-        await self._send(FinalMsg(transcript.text, [w.to_dict() for w in transcript.words], turn_id, reason))
-        action = END_ACTIONS.get(reason, ReplyAction.ANSWERED)
-        if reason in ("disconnected", "session_limit"):
+        await self._send(FinalMsg(transcript.text, [w.to_dict() for w in transcript.words], turn_id, reason.value))
+        if reason.ends_session:
             self._stop_reason = self._stop_reason or reason
-        return Reply(action, transcript, reason)
+        return Reply(reply_action(reason), transcript, reason)
 
     async def _feed(self, turn: _Turn) -> None:
         while True:

@@ -191,7 +191,7 @@ class StoreRecorder:
                 duration = pcm_duration_s(appender.path, appender.sample_rate)
             self._store.records.finish_answer(self._sid, turn_id, question_id=question.id,
                 action=getattr(reply.action, "value", str(reply.action)), transcript=reply.transcript,
-                end_reason=reply.end_reason, duration_s=duration, audio_file=audio_file)
+                end_reason=str(reply.end_reason), duration_s=duration, audio_file=audio_file)
 
     def feedback(self, question: "Question", feedback: "Feedback", attempt: int = 1, turn_id: str = "") -> None:
         with self._lock:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..end_reason import EndReason
 from ..errors import SessionNotFoundError, StoreError
 from ..transcript import Transcript
 from .audio import pcm_duration_s, pcm_to_wav, wav_duration_s
@@ -316,6 +317,7 @@ class SessionStore:
                 "kind": r["turn_kind"] or ("follow_up" if "f" in r["turn_id"] else "question"),
                 "action": r["action"], "text": r["transcript"], "words": json.loads(r["words_json"]),
                 "segments": json.loads(r["segments_json"]), "end_reason": r["end_reason"],
+                "cut_short": _cut_short(r["end_reason"]),
                 "finished": bool(r["finished"]), "audio": f"{r['turn_id']}.wav" if r["audio_file"] else None,
                 "duration_s": r["duration_s"]}))
         return [item for _, item in sorted(items, key=lambda x: x[0])]
@@ -394,3 +396,9 @@ class SessionStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _cut_short(end_reason: str | None) -> str | None:
+    """How playback labels an answer that did not end normally (worded once, in :mod:`end_reason`)."""
+    reason = EndReason.parse(end_reason)
+    return reason.cut_short if reason is not None else None

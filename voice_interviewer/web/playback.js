@@ -122,22 +122,16 @@
 
   // An answer that did not end by the candidate's choice says so wherever it is shown or played,
   // so an answer cut off mid-sentence is not mistaken for a finished one.
-  const CUT_SHORT = {
-    stop: "cut short: you ended the interview",
-    disconnected: "cut short: the connection was lost",
-    session_limit: "cut short: the session reached its time limit",
-    interrupted: "cut short: the recording stopped",
-    timer: "time ran out",
-  };
-
+  // Why an answer was cut short comes worded from the server (item.cut_short), so every
+  // place that shows an end reason says it the same way.
   function answerLabel(item) {
-    const why = CUT_SHORT[item.end_reason];
+    const why = item.cut_short;
     return why ? `Your answer — ${why}` : "Your answer";
   }
 
   function renderTurn(item, index) {
     const who = item.speaker === "interviewer" ? "Interviewer" : "You";
-    const why = item.speaker === "candidate" ? CUT_SHORT[item.end_reason] : undefined;
+    const why = item.speaker === "candidate" ? item.cut_short : undefined;
     const text = el("p", { class: "text" });
     if (item.speaker === "candidate" && item.words && item.words.length) {
       item.words.forEach((w, k) => {
