@@ -25,8 +25,14 @@ CHROMIUM = "/usr/bin/chromium"
 SCREENS = Path("/tmp/vi-screens")
 BASE_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
              "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required"]
-# No sound server and no fake device: the browser sees no microphone at all.
-NO_SOUND = {"PULSE_SERVER": "unix:/nonexistent/voice-interviewer-test"}
+
+
+def no_sound(folder: Path) -> dict[str, str]:
+    """Environment in which the browser reaches no microphone at all, whatever the machine has:
+    no sound server (PulseAudio or PipeWire's) and an ALSA configured with no devices."""
+    empty = folder / "no-devices.asoundrc"
+    empty.write_text("# no ALSA devices\n")
+    return {"PULSE_SERVER": "unix:/nonexistent/voice-interviewer-test", "ALSA_CONFIG_PATH": str(empty)}
 
 
 @pytest.fixture()
@@ -62,14 +68,13 @@ def test_a_missing_microphone_and_a_blocked_one_get_different_advice(server, tmp
     url = f"http://127.0.0.1:{server.port}/"
     with sync_playwright() as p:
         # Permission granted, no device anywhere: getUserMedia fails with NotFoundError.
-        browser = _launch(p, ["--use-fake-ui-for-media-stream"], NO_SOUND)
+        browser = _launch(p, ["--use-fake-ui-for-media-stream"], no_sound(tmp_path))
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
             page.goto(url)
             inputs = page.evaluate("navigator.mediaDevices.enumerateDevices()"
                                    ".then(d => d.filter(x => x.kind === 'audioinput').length)")
-            if inputs:
-                pytest.skip("this machine has a microphone the browser reaches without a sound server")
+            assert inputs == 0, "the browser still reaches a microphone without a sound server or ALSA devices"
             missing = _alert_after_start(page, url)
             page.screenshot(path=str(tmp_path / "no-microphone.png"))
             assert page.locator("#setup").is_visible() and page.locator("#start").is_enabled()
