@@ -5,8 +5,7 @@
 (() => {
   const $ = (id) => document.getElementById(id);
   const params = new URLSearchParams(location.search);
-  const token = params.get('token');
-  const withToken = (path) => (token ? `${path}?token=${encodeURIComponent(token)}` : path);
+  const { token, withToken, el } = window.vi;
   // index.html?role=ROLE&questions=ID,ID,… (the sessions page's "practise my weakest questions")
   // starts a session of exactly those questions.
   const chosen = (params.get('questions') || '').split(',').map((q) => q.trim()).filter(Boolean);
@@ -30,17 +29,6 @@
   };
 
   // ---- small DOM helpers --------------------------------------------------------------
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (k === 'class') node.className = v; else node.setAttribute(k, v);
-    }
-    for (const c of children) {
-      if (c === null || c === undefined || c === false) continue;
-      node.append(c instanceof Node ? c : document.createTextNode(String(c)));
-    }
-    return node;
-  }
   const fmtTime = (s) => {
     const t = Math.max(0, Math.ceil(s));
     return `${Math.floor(t / 60)}:${String(t % 60).padStart(2, '0')}`;

@@ -8,37 +8,11 @@
 (() => {
   const $ = (id) => document.getElementById(id);
   const params = new URLSearchParams(location.search);
-  const token = params.get("token");
+  const { withToken: api, getJson, el } = window.vi;
   const audio = $("audio");
 
   const state = { doc: null, items: [], index: -1, playing: false, blobs: new Map(), words: [], raf: 0,
                   timer: 0, runId: 0 };
-
-  function api(path) {
-    return token ? `${path}${path.includes("?") ? "&" : "?"}token=${encodeURIComponent(token)}` : path;
-  }
-
-  async function getJson(path) {
-    const r = await fetch(api(path), { cache: "no-store" });
-    if (!r.ok) {
-      let message = `${r.status} ${r.statusText}`;
-      try { message = (await r.json()).error.message; } catch (e) { /* keep the status line */ }
-      throw new Error(message);
-    }
-    return r.json();
-  }
-
-  function el(tag, props = {}, ...children) {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(props)) {
-      if (k === "class") node.className = v;
-      else if (k === "text") node.textContent = v;
-      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-      else node.setAttribute(k, v);
-    }
-    for (const c of children) if (c) node.append(c);
-    return node;
-  }
 
   const when = (ts) => (ts ? new Date(ts * 1000).toLocaleString([], { dateStyle: "medium", timeStyle: "short" }) : "");
   const score = (v) => (v === null || v === undefined ? "—" : String(Math.round(v)));

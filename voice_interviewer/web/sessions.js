@@ -7,34 +7,8 @@
 (() => {
   const $ = (id) => document.getElementById(id);
   const params = new URLSearchParams(location.search);
-  const token = params.get("token");
+  const { token, withToken, getJson, el } = window.vi;
   const SVG = "http://www.w3.org/2000/svg";
-
-  function withToken(path) {
-    return token ? `${path}${path.includes("?") ? "&" : "?"}token=${encodeURIComponent(token)}` : path;
-  }
-
-  async function getJson(path) {
-    const r = await fetch(withToken(path), { cache: "no-store" });
-    if (!r.ok) {
-      let message = `${r.status} ${r.statusText}`;
-      try { message = (await r.json()).error.message; } catch (e) { /* keep the status line */ }
-      throw new Error(message);
-    }
-    return r.json();
-  }
-
-  function el(tag, props = {}, ...children) {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(props)) {
-      if (k === "class") node.className = v;
-      else if (k === "text") node.textContent = v;
-      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-      else node.setAttribute(k, v);
-    }
-    for (const c of children) if (c) node.append(c);
-    return node;
-  }
 
   function svg(tag, attrs = {}, text) {
     const node = document.createElementNS(SVG, tag);
