@@ -15,13 +15,13 @@ import numpy as np
 import pytest
 
 from tests.conftest import UNIT_S
+from tests.integration.chromium import launch
 from tests.integration.test_server_protocol import ServerThread, short_clips, speech_pcm
 from voice_interviewer.server import ServerOptions
 from voice_interviewer.wav import write_wav
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
 SCREENS = Path("/tmp/vi-screens")
 
 # Records every text the live caption and the final transcript ever showed (they change quickly).
@@ -57,17 +57,11 @@ def mic_wav(tmp_path: Path, speech_clips) -> tuple[Path, str]:
 
 def test_spoken_interview_in_chromium(browser_server, mic_wav, tmp_path):
     wav, reference = mic_wav
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing; install the distribution's chromium package")
     from playwright.sync_api import expect, sync_playwright
 
     ms = 1000 * UNIT_S
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={wav}", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run",
-            "--autoplay-policy=no-user-gesture-required"])
+        browser = launch(p, mic_wav=wav)
         try:
             page = browser.new_page(viewport={"width": 1366, "height": 768})
             errors: list[str] = []
@@ -130,18 +124,12 @@ def test_spoken_interview_in_chromium(browser_server, mic_wav, tmp_path):
 def test_review_retry_and_the_last_feedback_in_chromium(browser_server, mic_wav, tmp_path):
     """Each feedback holds the stage until Continue; Try again asks the same question and compares attempts."""
     wav, _ = mic_wav
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing; install the distribution's chromium package")
     from playwright.sync_api import expect, sync_playwright
 
     ms = 1000 * UNIT_S
     shots: dict[str, Path] = {}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={wav}", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run",
-            "--autoplay-policy=no-user-gesture-required"])
+        browser = launch(p, mic_wav=wav)
         try:
             page = browser.new_page(viewport={"width": 1366, "height": 900})
             errors: list[str] = []
@@ -214,8 +202,6 @@ def test_review_retry_and_the_last_feedback_in_chromium(browser_server, mic_wav,
         shutil.copy(shot, SCREENS / f"{name}.png")
 
 def test_a_full_server_tells_the_candidate_in_chromium_and_the_running_session_is_untouched():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing; install the distribution's chromium package")
     import json
 
     from playwright.sync_api import expect, sync_playwright
@@ -229,9 +215,7 @@ def test_a_full_server_tells_the_candidate_in_chromium_and_the_running_session_i
                                     "sample_rate": 16000, "voice_engine": "pyttsx3"}))
             wait_for(holder, "session")
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-                    "--no-sandbox", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                    "--disable-gpu", "--no-first-run", "--autoplay-policy=no-user-gesture-required"])
+                browser = launch(p, fake_device=True)
                 try:
                     page = browser.new_page()
                     errors: list[str] = []

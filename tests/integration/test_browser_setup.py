@@ -7,7 +7,6 @@ ran and that a session ended early. The server is the real one on loopback.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,16 +14,14 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import UNIT_S
+from tests.integration.chromium import launch
 from tests.integration.test_server_protocol import ServerThread, short_clips, speech_pcm
 from voice_interviewer.server import ServerOptions
 from voice_interviewer.wav import write_wav
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
 SCREENS = Path("/tmp/vi-screens")
-BASE_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-             "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required"]
 
 
 def no_sound(folder: Path) -> dict[str, str]:
@@ -45,13 +42,6 @@ def server(monkeypatch) -> Iterator[ServerThread]:
     srv.stop()
 
 
-def _launch(p, args: list[str], env: dict[str, str] | None = None):
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing; install the distribution's chromium package")
-    return p.chromium.launch(executable_path=CHROMIUM, args=BASE_ARGS + args, headless=True,
-                             env={**os.environ, **(env or {})})
-
-
 def _alert_after_start(page, url: str) -> str:
     from playwright.sync_api import expect
 
@@ -68,7 +58,7 @@ def test_a_missing_microphone_and_a_blocked_one_get_different_advice(server, tmp
     url = f"http://127.0.0.1:{server.port}/"
     with sync_playwright() as p:
         # Permission granted, no device anywhere: getUserMedia fails with NotFoundError.
-        browser = _launch(p, ["--use-fake-ui-for-media-stream"], no_sound(tmp_path))
+        browser = launch(p, env=no_sound(tmp_path))
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
             page.goto(url)
@@ -81,7 +71,7 @@ def test_a_missing_microphone_and_a_blocked_one_get_different_advice(server, tmp
         finally:
             browser.close()
         # A device exists but the page may not use it: NotAllowedError.
-        browser = _launch(p, ["--use-fake-device-for-media-stream"])
+        browser = launch(p, fake_device=True, allow_mic=False)
         try:
             blocked = _alert_after_start(browser.new_page(), url)
         finally:
@@ -98,7 +88,7 @@ def test_language_model_is_disabled_with_its_reason_without_an_endpoint(server, 
 
     url = f"http://127.0.0.1:{server.port}/"
     with sync_playwright() as p:
-        browser = _launch(p, [])
+        browser = launch(p, allow_mic=False)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
             page.goto(url)
@@ -137,8 +127,7 @@ def test_report_says_who_ran_and_that_the_session_ended_early(server, mic_wav, t
 
     ms = 1000 * UNIT_S
     with sync_playwright() as p:
-        browser = _launch(p, ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                              f"--use-file-for-fake-audio-capture={mic_wav}"])
+        browser = launch(p, mic_wav=mic_wav)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             errors: list[str] = []

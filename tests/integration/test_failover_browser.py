@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import UNIT_S
-from tests.integration.test_browser_e2e import CHROMIUM
+from tests.integration.chromium import launch
 from tests.integration.test_server_protocol import short_clips, speech_pcm
 from tests.serving import free_port, start_serve
 from voice_interviewer.wav import write_wav
@@ -80,8 +80,6 @@ class FailoverProxy:
 
 def test_the_web_client_continues_on_another_server_when_its_server_dies(tmp_path: Path, speech_clips,
                                                                         postgres_server) -> None:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing; install the distribution's chromium package")
     from playwright.sync_api import expect, sync_playwright
 
     wav = tmp_path / "mic.wav"
@@ -97,11 +95,7 @@ def test_the_web_client_continues_on_another_server_when_its_server_dies(tmp_pat
         server_b = start_serve(port_b, tmp_path / "b", url, *shared)
         proxy = FailoverProxy([port_a, port_b])
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-                "--no-sandbox", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-audio-capture={wav}", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run",
-                "--autoplay-policy=no-user-gesture-required"])
+            browser = launch(p, mic_wav=wav)
             try:
                 page = browser.new_page(viewport={"width": 1366, "height": 768})
                 errors: list[str] = []

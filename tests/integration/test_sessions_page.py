@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import UNIT_S
+from tests.integration.chromium import launch
 from tests.integration.test_server_protocol import Client, ServerThread, start_msg
 from voice_interviewer.bank import load_role
 from voice_interviewer.channels.base import Reply, ReplyAction, SessionInfo, Utterance, UtteranceKind
@@ -22,7 +23,6 @@ from voice_interviewer.transcript import Transcript
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
 SCREENS = Path("/tmp/vi-screens")
 BANK = load_role("mlops-engineer")
 Q = {q.id: q for q in BANK.questions}
@@ -114,14 +114,10 @@ def test_sessions_page_progress_delete_and_practise_weakest(served, tmp_path) ->
     from playwright.sync_api import expect, sync_playwright
 
     server, store = served
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing; install the distribution's chromium package")
     ms = 1000 * UNIT_S
     base = f"http://127.0.0.1:{server.port}"
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            "--autoplay-policy=no-user-gesture-required", "--no-first-run"])
+        browser = launch(p, fake_device=True)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
             errors: list[str] = []
