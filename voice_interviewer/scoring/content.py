@@ -288,11 +288,16 @@ class ContentScorer:
 
     def key_points(self, question: Question, transcript: Transcript) -> tuple[KeyPointResult, ...]:
         """The verdict on every key point, in rubric order."""
+        return self.assess(question, transcript)[0]
+
+    def assess(self, question: Question, transcript: Transcript) -> tuple[tuple[KeyPointResult, ...], Analysis]:
+        """The verdicts and the analysis they came from (its word count and vocabulary share scale
+        the content score), so a grade analyses the answer once."""
         o = self.options
         terms = question_terms(question)
         a = analyse(transcript.text, o, terms, question_jargon(question))
         if not a.units:
-            return tuple(KeyPointResult(kp.id, kp.statement, kp.weight, False, 0.0) for kp in question.key_points)
+            return tuple(KeyPointResult(kp.id, kp.statement, kp.weight, False, 0.0) for kp in question.key_points), a
         question_stems = set(_stems(question.text))
         mask = (lambda t: masked(t, terms)) if terms is not None else (lambda t: t.lower())
         targets: list[str] = []
@@ -338,7 +343,7 @@ class ContentScorer:
             best_u = min(near, key=lambda u: (a.units[u].end - a.units[u].start, -per_unit[u]))
             sem = float(np.clip((per_unit[best_u] - o.sem_floor) / (o.sem_full - o.sem_floor), 0.0, 1.0))
             results.append(self._combine(kp, a, transcript, sem, best_u, question_stems, ranges))
-        return tuple(results)
+        return tuple(results), a
 
     def _explaining_share(self, a: Analysis) -> np.ndarray:
         """Per unit, how much of its similarity to keep given how much of it is names.

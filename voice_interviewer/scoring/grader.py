@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from ..bank import Question
 from ..llm.guard import strip_injections
 from ..transcript import Transcript
-from .content import ContentOptions, ContentScorer, answer_size, content_score
+from .content import ContentOptions, ContentScorer, content_score
 from .delivery import DeliveryOptions, measure
 from .feedback import Feedback, KeyPointResult
 from .reference import is_reference_question, whole_answer_signals
@@ -94,8 +94,8 @@ class OfflineGrader:
         """The full grade, computed in the calling thread (the CLI and benches use this)."""
         answers = [strip_injections(a)[0] for a in answers]
         joined = self._joined(answers)
-        results = self.scorer.key_points(question, joined)
-        words, vocabulary = answer_size(question, joined.text, self.content_options)
+        results, analysis = self.scorer.assess(question, joined)
+        words, vocabulary = analysis.content_words, analysis.vocabulary_share
         content = content_score(results, words, self.content_options, vocabulary)
         if is_reference_question(question) and words:
             content = self._reference_blend(question, joined.text, content)
