@@ -51,6 +51,11 @@ class KeyPoint:
         phrasings: Terms and phrasings a candidate may use for it (matching hints).
         tip: Actionable advice shown when the point is missed.
         misconceptions: Wrong versions of the point candidates state with confidence.
+        explanations: Whole spoken sentences of a candidate who understands the point, in
+            their own words (meaning only, never matched word for word): an abstract
+            statement ("backed the decision with data") embeds far from how people tell it
+            ("I pulled the incident counts for each team"), so these are what an answer in
+            plain words is compared with.
     """
 
     id: str
@@ -59,6 +64,7 @@ class KeyPoint:
     phrasings: tuple[str, ...]
     tip: str = ""
     misconceptions: tuple[Misconception, ...] = ()
+    explanations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -264,11 +270,18 @@ class _Reader:
             return []
         return list(v.value)
 
-    def texts(self, m: dict, node: yaml.Node, path: str, key: str, required: bool = True) -> tuple[str, ...]:
+    def texts(self, m: dict, node: yaml.Node, path: str, key: str, required: bool = True,
+              words: tuple[int, int] | None = None, write: str = "") -> tuple[str, ...]:
+        """A list of non-empty texts; with ``words`` (lo, hi), each must have that many words,
+        and the error says what to ``write`` instead."""
         items = []
         for i, item in enumerate(self.seq(m, node, path, key, required)):
             if not isinstance(item, yaml.ScalarNode) or not item.value.strip():
                 self.out.add(item, f"{path}.{key}[{i}]", f"expected non-empty text, got {_describe(item)}")
+                continue
+            n = len(item.value.split())
+            if words is not None and not words[0] <= n <= words[1]:
+                self.out.add(item, f"{path}.{key}[{i}]", f"has {n} words; {write}, {words[0]}-{words[1]} words")
                 continue
             items.append(item.value.strip())
         return tuple(items)
@@ -293,6 +306,7 @@ def _declared_id(node: yaml.Node) -> str | None:
 
 
 MISCONCEPTION_SAYS_WORDS = (3, 40)
+EXPLANATION_WORDS = (6, 40)
 
 
 def _read_misconception(r: _Reader, node: yaml.Node, path: str) -> Misconception | None:
@@ -301,15 +315,10 @@ def _read_misconception(r: _Reader, node: yaml.Node, path: str) -> Misconception
         return None
     r.check_keys(m, node, path, {"claim", "says", "correction"})
     claim = r.text(m, node, path, "claim", min_len=10, max_len=300)
-    says = r.texts(m, node, path, "says")
-    if "says" in m and not says:
+    # A two-word "says" would flag every answer that names the term; a paragraph matches nothing.
+    says = r.texts(m, node, path, "says", words=MISCONCEPTION_SAYS_WORDS, write="write the wrong claim as said")
+    if "says" in m and not says and isinstance(m["says"][1], yaml.SequenceNode) and not m["says"][1].value:
         r.out.add(m["says"][1], f"{path}.says", "list at least one way a candidate says the wrong claim")
-    lo, hi = MISCONCEPTION_SAYS_WORDS
-    for i, item in enumerate(r.seq(m, node, path, "says", required=False)):
-        words = len(str(item.value).split()) if isinstance(item, yaml.ScalarNode) else 0
-        if words and not lo <= words <= hi:
-            # A two-word "says" would flag every answer that names the term; a paragraph matches nothing.
-            r.out.add(item, f"{path}.says[{i}]", f"has {words} words; write the wrong claim as said, {lo}-{hi} words")
     correction = r.text(m, node, path, "correction", min_len=20, max_len=400)
     if claim is None or correction is None or not says:
         return None
@@ -320,7 +329,7 @@ def _read_key_point(r: _Reader, node: yaml.Node, path: str) -> KeyPoint | None:
     m = r.require_map(node, path)
     if m is None:
         return None
-    r.check_keys(m, node, path, {"id", "weight", "statement", "phrasings", "tip", "misconceptions"})
+    r.check_keys(m, node, path, {"id", "weight", "statement", "phrasings", "tip", "misconceptions", "explanations"})
     kp_id = r.ident(m, node, path)
     weight = r.number(m, node, path, "weight", 0.1, 10)
     statement = r.text(m, node, path, "statement", max_len=300)
@@ -331,9 +340,12 @@ def _read_key_point(r: _Reader, node: yaml.Node, path: str) -> KeyPoint | None:
     misconceptions = tuple(
         mc for i, n in enumerate(r.seq(m, node, path, "misconceptions", required=False))
         if (mc := _read_misconception(r, n, f"{path}.misconceptions[{i}]")) is not None)
+    # A short one is a phrasing (matched by its words); a paragraph embeds as a blur of ideas.
+    explanations = r.texts(m, node, path, "explanations", required=False, words=EXPLANATION_WORDS,
+                           write="write one spoken sentence that explains the point")
     if kp_id is None or weight is None or statement is None:
         return None
-    return KeyPoint(kp_id, float(weight), statement, phrasings, tip, misconceptions)
+    return KeyPoint(kp_id, float(weight), statement, phrasings, tip, misconceptions, explanations)
 
 
 def _read_question(r: _Reader, node: yaml.Node, path: str, round_ids: set[str],

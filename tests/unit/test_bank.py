@@ -468,3 +468,20 @@ def test_every_shipped_question_lists_a_misconception_with_a_correction(bank: Ba
         found = [mc for kp in q.key_points for mc in kp.misconceptions]
         assert found, f"{q.id} has no misconception"
         assert all(mc.correction and mc.says for mc in found), q.id
+
+
+EXPLANATIONS = ("        explanations:\n"
+                "          - we compute each feature once and both training and serving read that same definition\n")
+
+
+def test_explanations_parse_into_the_key_point() -> None:
+    bank = parse_bank(_with_misconception(EXPLANATIONS), FILE)
+    kp = bank.questions[0].key_point("consistency")
+    assert kp.explanations == ("we compute each feature once and both training and serving read that same "
+                               "definition",)
+
+
+def test_an_explanation_too_short_to_explain_is_reported_on_its_line() -> None:
+    text = _with_misconception("        explanations:\n          - shared feature definitions\n")
+    _only_problem(text, _line(text, "- shared feature definitions"),
+                  "questions[q-one].key_points[0].explanations[0]", "write one spoken sentence that explains the point")

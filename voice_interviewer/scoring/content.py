@@ -309,6 +309,9 @@ class ContentScorer:
                 if t is kp.statement or (_explains(t, question_stems) and len(said.split()) >= 3):
                     targets.append(said)
                     owner.append(k)
+            for t in kp.explanations:
+                targets.append(mask(t))
+                owner.append(k)
         # The echo is measured against the question as asked: its names are what an echo repeats.
         vecs = self.embedder.embed([question.text.lower(), *targets, *a.masked_texts])
         qv, tv, uv = vecs[0], vecs[1:1 + len(targets)], vecs[1 + len(targets):]
