@@ -7,10 +7,13 @@ author fixing a 40-question file wants the whole list at once, not one error per
 
 from __future__ import annotations
 
+import functools
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 
@@ -115,6 +118,29 @@ class Question:
     @property
     def is_behavioural(self) -> bool:
         return self.kind == "behavioural"
+
+
+_R = TypeVar("_R")
+
+
+def per_question(build: Callable[[Question], _R]) -> Callable[[Question], _R]:
+    """Cache ``build(question)`` for each question object: what graders derive from rubric text
+    (masked targets, term sets) is the same on every grade. Keyed by identity because a question
+    holds dicts and is not hashable; the entry keeps the question alive, so an id is never reused."""
+    cache: dict[int, tuple[Question, _R]] = {}
+
+    @functools.wraps(build)
+    def cached(question: Question) -> _R:
+        hit = cache.get(id(question))
+        if hit is not None and hit[0] is question:
+            return hit[1]
+        if len(cache) >= 1024:  # banks are loaded once; this only bounds tests that build many
+            cache.clear()
+        value = build(question)
+        cache[id(question)] = (question, value)
+        return value
+
+    return cached
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..bank import KeyPoint, Question
+from ..bank import KeyPoint, Question, per_question
 from ..transcript import Transcript, word_char_ranges
 from .embed import Embedder, get_embedder
 from .feedback import PARTIAL_MIN_STRENGTH, Evidence, KeyPointResult
@@ -299,19 +299,7 @@ class ContentScorer:
         if not a.units:
             return tuple(KeyPointResult(kp.id, kp.statement, kp.weight, False, 0.0) for kp in question.key_points), a
         question_stems = set(_stems(question.text))
-        mask = (lambda t: masked(t, terms)) if terms is not None else (lambda t: t.lower())
-        targets: list[str] = []
-        owner: list[int] = []
-        for k, kp in enumerate(question.key_points):
-            for t in (kp.statement, *kp.phrasings):
-                said = mask(t)
-                # A phrasing that was all names says nothing once they are masked.
-                if t is kp.statement or (_explains(t, question_stems) and len(said.split()) >= 3):
-                    targets.append(said)
-                    owner.append(k)
-            for t in kp.explanations:
-                targets.append(mask(t))
-                owner.append(k)
+        targets, owner = _rubric_targets(question)
         # The echo is measured against the question as asked: its names are what an echo repeats.
         vecs = self.embedder.embed([question.text.lower(), *targets, *a.masked_texts])
         qv, tv, uv = vecs[0], vecs[1:1 + len(targets)], vecs[1 + len(targets):]
@@ -426,6 +414,29 @@ class ContentScorer:
             if len(unit.tokens) <= self.options.max_quote_words:
                 return unit.start, unit.end
         return start, end
+
+
+@per_question
+def _rubric_targets(question: Question) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The texts each answer unit is compared with (names masked) and the key point each belongs
+    to: every statement, every phrasing that explains something once its names are masked, and
+    every explanation. Rubric text: the same on every grade, so built once per question."""
+    terms = question_terms(question)
+    question_stems = set(_stems(question.text))
+    mask = (lambda t: masked(t, terms)) if terms is not None else (lambda t: t.lower())
+    targets: list[str] = []
+    owner: list[int] = []
+    for k, kp in enumerate(question.key_points):
+        for t in (kp.statement, *kp.phrasings):
+            said = mask(t)
+            # A phrasing that was all names says nothing once they are masked.
+            if t is kp.statement or (_explains(t, question_stems) and len(said.split()) >= 3):
+                targets.append(said)
+                owner.append(k)
+        for t in kp.explanations:
+            targets.append(mask(t))
+            owner.append(k)
+    return tuple(targets), tuple(owner)
 
 
 def question_terms(question: Question) -> TermSet | None:

@@ -56,9 +56,6 @@ class MisconceptionOptions:
         min_unit_words: Content words a unit needs to state a claim at all ("target leakage" does not).
         context_words: Words just before a unit that count for its topic: speech names a thing once
             and goes on with "they" ("we hash the IDs ... once they're hashed the data is anonymous").
-        subject_slack: Words of a claim's subject of three or more words that may go unsaid: people
-            say "fix the seed" for "setting a random seed", while a two-word subject ("concept
-            drift") must be said whole or a right definition of its neighbour would match.
     """
 
     min_similarity: float = 0.65
@@ -68,7 +65,6 @@ class MisconceptionOptions:
     min_unit_words: int = 5
     min_wording: float = 0.55
     context_words: int = 20
-    subject_slack: int = 0
 
 
 @dataclass(frozen=True)
@@ -141,12 +137,6 @@ def _claim_subject(misconception: Misconception, share: float) -> frozenset[str]
     must say at least one word of a wording beyond them: the part the claim gets wrong."""
     head = _VERB.split(misconception.claim, maxsplit=1)[0]
     return frozenset({t.stem for t in tokenize(head) if is_content(t)} & _topic(misconception, share))
-
-
-def _says_subject(subject: frozenset[str], stems: set[str], slack: int) -> bool:
-    """Whether a unit names what a claim is about (see ``MisconceptionOptions.subject_slack``)."""
-    missing = len(subject - stems)
-    return missing == 0 or (len(subject) >= 3 and missing <= slack)
 
 
 @lru_cache(maxsize=4096)
@@ -234,8 +224,7 @@ def find_misconceptions(question: Question, text: str, units: Sequence[Span], un
             for mc in kp.misconceptions:
                 topic = _topic(mc, options.topic_share)
                 need = min(options.min_topic_words, len(topic))
-                if need and len(stems & topic) >= need and _says_subject(
-                        _claim_subject(mc, options.topic_share), stems, options.subject_slack):
+                if need and len(stems & topic) >= need and _claim_subject(mc, options.topic_share) <= stems:
                     candidates.append((u, kp, mc))
     # Every wording of every misconception is embedded, not only the candidates': they are rubric
     # text, embedded once per question and cached, so later answers only embed their own words.

@@ -103,8 +103,15 @@ def stem(word: str) -> str:
 
 def tokenize(text: str) -> list[Token]:
     """Words with offsets (numbers and percentages kept: "reduced by 30%" is evidence)."""
-    return [Token(m.group(0).lower().replace("’", "'"), stem(m.group(0)), m.start(), m.end())
-            for m in _TOKEN.finditer(text)]
+    return list(_tokens(text))
+
+
+@lru_cache(maxsize=8192)
+def _tokens(text: str) -> tuple[Token, ...]:
+    """Cached: a grade tokenizes the same rubric texts (statements, phrasings, wordings of
+    misconceptions) for every answer, and the same answer text in several places."""
+    return tuple(Token(m.group(0).lower().replace("’", "'"), stem(m.group(0)), m.start(), m.end())
+                 for m in _TOKEN.finditer(text))
 
 
 def is_content(token: Token) -> bool:
