@@ -76,8 +76,8 @@ class ContentOptions:
     """
 
     covered_threshold: float = 0.5
-    sem_floor: float = 0.22
-    sem_full: float = 0.55
+    sem_floor: float = 0.3
+    sem_full: float = 0.65
     question_echo: float = 1.0
     window_words: int = 12
     window_stride: int = 8
@@ -314,14 +314,16 @@ class ContentScorer:
         # A unit that plainly makes one point is weaker evidence for its neighbours
         # ("data drift is ..." should not half-cover concept drift).
         per_kp = per_kp - o.exclusivity * (per_kp.max(axis=1, keepdims=True) - per_kp)
-        hits = {h.key_point_id: h for h in find_misconceptions(question, a.text, a.units, a.unit_texts, self.embedder,
-                                                                self.misconception_options)}
+        scan = find_misconceptions(question, a.text, a.units, a.unit_texts, self.embedder,
+                                   self.misconception_options)
+        hits = {h.key_point_id: h for h in scan.hits}
         # A wrong statement is evidence for nothing: neither the point it gets wrong nor its neighbours
-        # ("shadow is free, it costs no extra compute" must not count as discussing cost).
-        for h in hits.values():
-            wrong = a.units[h.unit]
+        # ("shadow is free, it costs no extra compute" must not count as discussing cost); nor is one
+        # that sounds like a known mistake without saying it clearly enough to be called wrong.
+        for unit in (*(h.unit for h in hits.values()), *scan.suspect_units):
+            wrong = a.units[unit]
             inside = [u for u, span in enumerate(a.units) if span.start >= wrong.start and span.end <= wrong.end]
-            per_kp[[h.unit, *inside], :] = min(0.0, float(per_kp.min()))
+            per_kp[[unit, *inside], :] = min(0.0, float(per_kp.min()))
         results = []
         for k, kp in enumerate(question.key_points):
             if kp.id in hits:

@@ -31,8 +31,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..bank import KeyPoint, Misconception, Question
+from ..bank import KeyPoint, Misconception, Question, per_question
 from .embed import Embedder
+from .terms import is_short_phrase
 from .text import Span, Token, is_content, tokenize
 
 _NEGATIONS = frozenset({"not", "no", "never", "nothing", "none", "neither", "nor", "without", "cannot", "nobody",
@@ -56,6 +57,12 @@ class MisconceptionOptions:
         min_unit_words: Content words a unit needs to state a claim at all ("target leakage" does not).
         context_words: Words just before a unit that count for its topic: speech names a thing once
             and goes on with "they" ("we hash the IDs ... once they're hashed the data is anonymous").
+        suspect_similarity: Cosine to a wrong claim above which a unit that is also at least as
+            close to it as to any right version (``suspect_margin``) and says some of its words
+            (``suspect_wording``) is *suspect*: too unsure to tell the candidate they are wrong,
+            too close to a known mistake to count as evidence that they are right.
+        suspect_margin: See ``suspect_similarity``.
+        suspect_wording: See ``suspect_similarity``.
     """
 
     min_similarity: float = 0.65
@@ -65,6 +72,18 @@ class MisconceptionOptions:
     min_unit_words: int = 5
     min_wording: float = 0.55
     context_words: int = 20
+    suspect_similarity: float = 0.6
+    suspect_margin: float = 0.0
+    suspect_wording: float = 0.3
+
+
+@dataclass(frozen=True)
+class MisconceptionScan:
+    """What an answer says wrong: the stated misconceptions (one per key point at most) and the
+    units that sound like one without saying it clearly enough to be called wrong."""
+
+    hits: list[MisconceptionHit]
+    suspect_units: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -126,7 +145,8 @@ _SENTENCE_SPLIT = re.compile(r"(?<=[.!?;:])\s+")
 
 
 _VERB = re.compile(r"\b(?:is|are|was|were|means?|should|can|could|will|would|has|have|does|do|makes?|needs?|"
-                   r"only|always|never|must|gives?|lets?|removes?|prevents?|guarantees?|requires?)\b", re.IGNORECASE)
+                   r"only|always|never|must|gives?|lets?|removes?|prevents?|guarantees?|requires?|"
+                   r"it's|that's|there's|they're|you're|we're)(?!\w)", re.IGNORECASE)
 
 
 @lru_cache(maxsize=4096)
@@ -134,19 +154,57 @@ def _claim_subject(misconception: Misconception, share: float) -> frozenset[str]
     """The topic words that name what the claim is about: those before its first verb
     ("*Concept drift* is a change in the input distribution"). A unit must say all of them, so a
     right definition of data drift is never read as the wrong definition of concept drift, and
-    must say at least one word of a wording beyond them: the part the claim gets wrong."""
-    head = _VERB.split(misconception.claim, maxsplit=1)[0]
-    return frozenset({t.stem for t in tokenize(head) if is_content(t)} & _topic(misconception, share))
+    must say at least one word of a wording beyond them: the part the claim gets wrong.
+
+    At most the first two: most verbs are not in the pattern ("A feature store completely
+    *eliminates* skew", "Retraining on fresh data *fixes* a degraded model"), and without a cut
+    the whole claim would become its subject, which no candidate says in the same words."""
+    topic = _topic(misconception, share)
+    head = _VERB.split(misconception.claim.replace("’", "'"), maxsplit=1)[0]
+    named = [t.stem for t in tokenize(head) if is_content(t) and t.stem in topic]
+    return frozenset(list(dict.fromkeys(named))[:2])
+
+
+def _says_subject(subject: frozenset[str], stems: set[str], said: Sequence[str],
+                  rivals: tuple[tuple[str, ...], ...]) -> bool:
+    """Whether a unit names what a claim is about: its whole subject, or all of it but one word
+    when nothing else is named in its place. People say a subject in their own words ("CPU
+    *usage*" for "CPU utilisation", "*machine learning* code" for "ML code"), but "*data* drift
+    is when the inputs change" names the neighbouring term where the claim about "*concept*
+    drift" has its own: a rubric term (``rivals``) that shares a subject word and has words the
+    subject lacks is the other thing, said right."""
+    found = subject & stems
+    if found == subject:
+        return True
+    if len(found) < max(1, len(subject) - 1):
+        return False
+    return not any(found & set(term) and set(term) - subject and _contains(said, term) for term in rivals)
+
+
+def _contains(stems: Sequence[str], term: tuple[str, ...]) -> bool:
+    n = len(term)
+    return any(tuple(stems[i:i + n]) == term for i in range(len(stems) - n + 1))
+
+
+@per_question
+def _rubric_terms(question: Question) -> tuple[tuple[str, ...], ...]:
+    """Stems of the rubric's multi-word terms ("data drift", "online store"): what names one
+    thing rather than its neighbour."""
+    phrases = {p for kp in question.key_points for p in kp.phrasings if is_short_phrase(p)}
+    stems = {tuple(t.stem for t in tokenize(p)) for p in phrases}
+    return tuple(sorted(t for t in stems if len(t) >= 2))
 
 
 @lru_cache(maxsize=4096)
-def _right_stems(kp: KeyPoint, strong_answer: str) -> frozenset[str]:
-    """Content stems of what a right answer says: the statement, the phrasings, the strong answer.
+def _right_stems(kp: KeyPoint, strong_answer: str, question: str) -> frozenset[str]:
+    """Content stems of what a right answer says: the statement, the phrasings, the strong answer,
+    and the question's own words (a story "about whether a model was ready to *ship*" says ship
+    whatever it gets right or wrong).
 
     The correction is left out on purpose: it names the wrong idea in order to refute it
     ("overfitting is a generalisation gap, not skew").
     """
-    return frozenset(t.stem for text in (kp.statement, *kp.phrasings, strong_answer)
+    return frozenset(t.stem for text in (kp.statement, *kp.phrasings, strong_answer, question)
                      for t in tokenize(text) if is_content(t))
 
 
@@ -210,9 +268,11 @@ def _negated_about(text: str, span: Span, topic: frozenset[str], wording: str) -
 
 def find_misconceptions(question: Question, text: str, units: Sequence[Span], unit_texts: Sequence[str],
                         embedder: Embedder, options: MisconceptionOptions = MisconceptionOptions(),
-                        ) -> list[MisconceptionHit]:
-    """Every key point's strongest misconception hit in the answer (at most one per key point)."""
+                        ) -> MisconceptionScan:
+    """Every key point's strongest misconception hit in the answer (at most one per key point),
+    and the suspect units (see ``MisconceptionOptions.suspect_similarity``)."""
     candidates: list[tuple[int, KeyPoint, Misconception]] = []
+    rivals = _rubric_terms(question)
     all_tokens = tokenize(text)
     for u, span in enumerate(units):
         if sum(1 for t in span.tokens if is_content(t)) < options.min_unit_words:
@@ -220,11 +280,13 @@ def find_misconceptions(question: Question, text: str, units: Sequence[Span], un
         before = [t for t in all_tokens if t.end <= span.start][-options.context_words:] \
             if options.context_words else []
         stems = {t.stem for t in (*before, *span.tokens)}
+        said = [t.stem for t in span.tokens]
         for kp in question.key_points:
             for mc in kp.misconceptions:
                 topic = _topic(mc, options.topic_share)
                 need = min(options.min_topic_words, len(topic))
-                if need and len(stems & topic) >= need and _claim_subject(mc, options.topic_share) <= stems:
+                subject = _claim_subject(mc, options.topic_share)
+                if need and len(stems & topic) >= need and _says_subject(subject, stems, said, rivals):
                     candidates.append((u, kp, mc))
     # Every wording of every misconception is embedded, not only the candidates': they are rubric
     # text, embedded once per question and cached, so later answers only embed their own words.
@@ -236,13 +298,14 @@ def find_misconceptions(question: Question, text: str, units: Sequence[Span], un
     if not candidates:
         if target_index:
             embedder.embed(list(target_index))
-        return []
+        return MisconceptionScan([])
     unit_ids = sorted({u for u, _, _ in candidates})
     texts: list[str] = [unit_texts[u] for u in unit_ids]
     target_index = {t: len(texts) + i for t, i in target_index.items()}
     vecs = embedder.embed(texts + list(target_index))
     unit_vec = {u: vecs[i] for i, u in enumerate(unit_ids)}
     best: dict[str, MisconceptionHit] = {}
+    suspects: set[int] = set()
     for u, kp, mc in candidates:
         v = unit_vec[u]
         topic = _topic(mc, options.topic_share)
@@ -255,15 +318,21 @@ def find_misconceptions(question: Question, text: str, units: Sequence[Span], un
         wrong = max(float(v @ vecs[target_index[t]]) for t in wordings)
         right = max(float(v @ vecs[target_index[t]]) for t in _right_versions(kp, mc, question.strong_answer))
         margin = wrong - right
-        if wrong < options.min_similarity or margin < options.min_margin:
+        if wrong < min(options.min_similarity, options.suspect_similarity) \
+                or margin < min(options.min_margin, options.suspect_margin):
             continue
         wording = _wording({t.stem for t in units[u].tokens if is_content(t)}, wordings,
-                           _claim_subject(mc, options.topic_share), _right_stems(kp, question.strong_answer))
-        if wording < options.min_wording:
+                           _claim_subject(mc, options.topic_share),
+                           _right_stems(kp, question.strong_answer, question.text))
+        if wrong >= options.suspect_similarity and margin >= options.suspect_margin \
+                and wording >= options.suspect_wording:
+            suspects.add(u)
+        if wrong < options.min_similarity or margin < options.min_margin or wording < options.min_wording:
             continue
         hit = MisconceptionHit(kp.id, mc, u, round(wrong, 4), round(margin, 4), round(wording, 4))
         # The stretch that says most of the claim in its own words is the one to quote; meaning
         # decides between equals.
         if kp.id not in best or (wording, margin) > (best[kp.id].wording, best[kp.id].margin):
             best[kp.id] = hit
-    return list(best.values())
+    stated = {h.unit for h in best.values()}
+    return MisconceptionScan(list(best.values()), frozenset(suspects - stated))
