@@ -24,10 +24,37 @@ def free_port() -> int:
 
 def start_serve(port: int, data_dir: Path, store_url: str | None, *extra: str) -> subprocess.Popen:
     """``voice-interviewer serve`` on ``port`` with the pyttsx3 voice; returns once it prints that it is ready."""
-    proc = subprocess.Popen(
+    return wait_ready(launch_serve(port, data_dir, store_url, *extra))
+
+
+def start_serves(*servers: tuple) -> list[subprocess.Popen]:
+    """Several servers, each given as :func:`start_serve`'s arguments, started side by side.
+
+    Each start loads Whisper and the voice cold (seconds of one core); a test that needs two
+    servers waits for the slower one, not for both in turn. If one fails, the others are stopped.
+    """
+    procs = [launch_serve(*args) for args in servers]
+    try:
+        return [wait_ready(proc) for proc in procs]
+    except BaseException:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        raise
+
+
+def launch_serve(port: int, data_dir: Path, store_url: str | None, *extra: str) -> subprocess.Popen:
+    """The serve process, not yet waited for (see :func:`wait_ready`)."""
+    return subprocess.Popen(
         [sys.executable, "-m", "voice_interviewer", "serve", "--port", str(port), "--data-dir", str(data_dir),
          "--voice-engine", "pyttsx3", *(["--store", store_url] if store_url else []), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+def wait_ready(proc: subprocess.Popen) -> subprocess.Popen:
+    """``proc`` once it prints that it is ready; fails with what it printed if it exits or takes too long."""
+    assert proc.stdout is not None
     deadline = time.monotonic() + 120 * UNIT_S
     seen = []
     while time.monotonic() < deadline:

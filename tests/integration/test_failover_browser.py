@@ -24,7 +24,7 @@ import pytest
 from tests.conftest import UNIT_S
 from tests.integration.chromium import launch
 from tests.integration.test_server_protocol import short_clips, speech_pcm
-from tests.serving import free_port, start_serve
+from tests.serving import free_port, start_serves
 from voice_interviewer.wav import write_wav
 
 pytestmark = pytest.mark.slow
@@ -87,12 +87,11 @@ def test_the_web_client_continues_on_another_server_when_its_server_dies(tmp_pat
     url = postgres_server.new_database()
     shared = ("--audio-dir", str(tmp_path / "audio"), "--lease-seconds", str(LEASE_S))
     port_a, port_b = free_port(), free_port()
-    server_a = start_serve(port_a, tmp_path / "a", url, *shared)
-    server_b = None
+    server_a, server_b = start_serves((port_a, tmp_path / "a", url, *shared),
+                                      (port_b, tmp_path / "b", url, *shared))
     proxy = None
     ms = 1000 * UNIT_S
     try:
-        server_b = start_serve(port_b, tmp_path / "b", url, *shared)
         proxy = FailoverProxy([port_a, port_b])
         with sync_playwright() as p:
             browser = launch(p, mic_wav=wav)

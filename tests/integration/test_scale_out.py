@@ -21,7 +21,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from tests.conftest import UNIT_S
-from tests.serving import free_port, start_serve
+from tests.serving import free_port, start_serves
 from voice_interviewer.speech.audio_io import decode_file
 from voice_interviewer.speech.pcm import float_to_pcm16
 
@@ -109,10 +109,9 @@ def test_a_killed_servers_interview_is_marked_played_exported_and_continued_else
     audio_dir = tmp_path / "shared-audio"
     shared = ("--audio-dir", str(audio_dir), "--lease-seconds", str(LEASE_S))
     port_a, port_b = free_port(), free_port()
-    server_a = start_serve(port_a, tmp_path / "a", url, *shared)
-    server_b = None
+    server_a, server_b = start_serves((port_a, tmp_path / "a", url, *shared),
+                                      (port_b, tmp_path / "b", url, *shared))
     try:
-        server_b = start_serve(port_b, tmp_path / "b", url, *shared)
         session_id, sent, live_wav = asyncio.run(answer_first_question_then_kill(port_a, port_b, pcm, server_a))
         assert server_a.wait(timeout=10 * UNIT_S) == -signal.SIGKILL
         assert live_wav >= 44 + sent - BYTES_PER_S  # B played A's answer while A was still recording
