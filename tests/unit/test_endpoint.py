@@ -10,7 +10,7 @@ import pytest
 
 from voice_interviewer.errors import ConfigError
 from voice_interviewer.speech.endpoint import Endpointer, EndpointOptions
-from voice_interviewer.speech.streaming import TailBuffer, agreed_prefix, drop_trailing_hallucinations
+from voice_interviewer.speech.streaming import StreamOptions, TailBuffer, agreed_prefix, drop_trailing_hallucinations
 from voice_interviewer.speech.vocabulary import FILLER_EXAMPLE, build_prompt
 from voice_interviewer.transcript import Word
 
@@ -131,12 +131,19 @@ def test_tail_cut_keeps_answer_time_and_starts_a_new_generation() -> None:
 
 def test_prompt_is_short_and_ends_with_recent_context() -> None:
     terms = [f"term{i}" for i in range(100)] + ["MLflow", "mlflow"]
-    prompt = build_prompt(terms, "word " * 200 + "the last thing said")
+    prompt = build_prompt(terms, "word " * 200 + "the last thing said", terms_in_prompt=True)
+    assert prompt is not None
     assert prompt.startswith(FILLER_EXAMPLE) and prompt.endswith("the last thing said")
     assert len(prompt) < 450
-    assert build_prompt(["MLflow", "mlflow", " KServe "], "").count("MLflow") == 1
-    assert "KServe" in build_prompt(["MLflow", " KServe "], "")
+    assert build_prompt(["MLflow", "mlflow", " KServe "], "", terms_in_prompt=True).count("MLflow") == 1
+    assert "KServe" in build_prompt(["MLflow", " KServe "], "", terms_in_prompt=True)
     assert build_prompt(["MLflow"], "", prime=False) is None
+
+
+def test_the_role_terms_stay_out_of_the_prompt_unless_asked_for() -> None:
+    # they cost ordinary words (docs/decisions.md, Speech); the disfluent example and the context stay
+    assert build_prompt(["MLflow", "KServe"], "we deploy it") == f"{FILLER_EXAMPLE} we deploy it"
+    assert StreamOptions().terms_in_prompt is False
 
 
 def test_improbable_trailing_word_after_speech_is_dropped() -> None:

@@ -28,7 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-prompt", action="store_true",
                    help="decode without the vocabulary/filler priming prompt")
     p.add_argument("--terms", metavar="TERMS", default="",
-                   help="comma-separated vocabulary to prime decoding with (e.g. 'MLflow,KServe')")
+                   help="comma-separated vocabulary to prime decoding with (e.g. 'MLflow,KServe'); helps "
+                        "those terms, costs ordinary words, so live answers do without it")
     p.add_argument("--realtime", action="store_true", help="feed audio at the pace of speech (as a live answer)")
     p.add_argument("--log-commits", action="store_true",
                    help="log each committed segment to stderr with its emission time and lag behind the audio "
@@ -51,8 +52,9 @@ def _transcribe(args: argparse.Namespace) -> int:
     missing = [f for f in args.files if not Path(f).is_file()]
     if missing:
         raise AudioError(f"audio file(s) not found: {', '.join(missing)}; check the path(s)")
-    stream = replace(StreamOptions(), prime_prompt=not args.no_prompt, live_partials=args.realtime)
     terms = [t.strip() for t in args.terms.split(",") if t.strip()]
+    stream = replace(StreamOptions(), prime_prompt=not args.no_prompt, live_partials=args.realtime,
+                     terms_in_prompt=bool(terms))
     engine: SpeechEngine | None = None
     failed = 0
     for path in args.files:

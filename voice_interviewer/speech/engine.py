@@ -172,8 +172,12 @@ class SpeechEngine:
         StreamingVad().process(noise)
         self.decode(noise)
 
-    def decode(self, audio: np.ndarray, prompt: str | None = None) -> Decoded:
-        """Transcribe 16 kHz mono float audio (≤ 30 s) with word timings; blocking."""
+    def decode(self, audio: np.ndarray, prompt: str | None = None, *, hotwords: str | None = None) -> Decoded:
+        """Transcribe 16 kHz mono float audio (≤ 30 s) with word timings; blocking.
+
+        ``prompt`` is read as the text just before the audio; ``hotwords`` (faster-whisper's) go
+        in front of it in the same context, as bare terms rather than a sentence.
+        """
         import ctranslate2
 
         o = self.options
@@ -181,8 +185,8 @@ class SpeechEngine:
         ctranslate2.set_random_seed(SEED)
         segments, _ = self.model.transcribe(
             audio, language=o.language, beam_size=o.beam_size, temperature=list(o.temperatures),
-            initial_prompt=prompt or None, word_timestamps=True, condition_on_previous_text=False,
-            vad_filter=False)
+            initial_prompt=prompt or None, hotwords=hotwords or None, word_timestamps=True,
+            condition_on_previous_text=False, vad_filter=False)
         words: list[Word] = []
         for seg in segments:
             for w in seg.words or ():

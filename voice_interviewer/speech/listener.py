@@ -289,7 +289,7 @@ class AnswerListener:
         ``None`` when :meth:`finish` dropped this partial decode before it started.
         """
         prompt = build_prompt(self.prompt_terms, self.committed_text, prime=self.stream.prime_prompt,
-                              context_chars=self.stream.context_chars)
+                              terms_in_prompt=self.stream.terms_in_prompt, context_chars=self.stream.context_chars)
         remote: Decoded | None = None
         if transcript and self.remote is not None:
             remote = await asyncio.to_thread(self.remote.transcribe, audio, prompt)

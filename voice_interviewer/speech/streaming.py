@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..transcript import Segment, Word
+from .vocabulary import TERMS_IN_PROMPT
 
 SAMPLE_RATE = 16000
 
@@ -56,8 +57,9 @@ class StreamOptions:
             once (live mode), so the pause commit or a "done" that follows finds the text
             ready. Above the gaps between words (~0.3 s), below ``commit_pause_s``, and at
             least ``reuse_margin_s`` so the result can be reused.
-        prime_prompt: Prime decoding with the role's vocabulary and a disfluent example
-            so jargon is spelled right and "um"/"uh" are kept.
+        prime_prompt: Prime decoding with a disfluent example so "um"/"uh" are kept.
+        terms_in_prompt: Add the role's vocabulary to the priming prompt. Off by default: it
+            spells jargon the prompt's way but costs ordinary words (see ``vocabulary``).
         context_chars: Characters of committed text passed as decoding context.
     """
 
@@ -72,6 +74,7 @@ class StreamOptions:
     reuse_margin_s: float = 0.3
     speculate_after_silence_s: float = 0.4
     prime_prompt: bool = True
+    terms_in_prompt: bool = TERMS_IN_PROMPT
     context_chars: int = 200
 
 
