@@ -8,6 +8,7 @@ quotes and tips a senior interviewer would give.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 
@@ -25,6 +26,10 @@ SWAPPED = ("So data drift is when the relationship between the features and the 
 
 def _grade(grader: OfflineGrader, question, text: str):
     return grader.grade_sync(question, [Transcript(text)])
+
+
+def _point(feedback, key_point_id: str):
+    return next(k for k in feedback.key_points if k.key_point_id == key_point_id)
 
 
 def test_a_list_of_the_right_words_scores_like_a_vague_answer(bank, grader, seed_answers) -> None:
@@ -160,3 +165,44 @@ def test_an_answer_made_of_vocabulary_is_marked_down_and_told_so(bank, grader, s
     assert _grade(grader, q, seed_answers[q.id]["strong"]).overall > fluent.overall + 15
     for qid, a in seed_answers.items():  # strong answers in the candidate's own words are never told so
         assert not any("buzzwords" in t for t in _grade(grader, bank.question(qid), a["strong"]).tips), qid
+
+
+def test_a_story_told_in_plain_words_covers_the_point_its_explanations_describe(bank, grader) -> None:
+    # No rubric word in either sentence: what covers the points is the bank's spoken explanations.
+    q = bank.question("prioritising-platform-work")
+    bare = dataclasses.replace(q, key_points=tuple(dataclasses.replace(kp, explanations=()) for kp in q.key_points))
+    story = {"data-driven": "I went through the on-call tickets from the last two quarters and counted how many "
+                            "engineer hours each team lost waiting on the old deploy process, and that ranking "
+                            "decided what we built first.",
+             "stakeholder-communication": "Once we had decided, I wrote up the ranked list with the reasons, shared "
+                                          "it in the platform channel and walked each team lead through why their "
+                                          "request landed where it did."}
+    for point, text in story.items():
+        with_examples = _point(_grade(grader, q, text), point)
+        without = _point(_grade(grader, bare, text), point)
+        assert with_examples.verdict == "covered", (point, with_examples.strength)
+        assert without.verdict != "covered" and with_examples.strength >= without.strength + 0.3, point
+
+
+@pytest.mark.parametrize("qid, point, text", [
+    ("scaling-inference-cost", "autoscaling",  # "CPU usage" for the claim's "CPU utilisation"
+     "For the GPU inference service we autoscale on CPU usage, when the pods go over seventy percent CPU we add "
+     "replicas, it works well as a signal."),
+    ("feature-store", "point-in-time",  # "attach" for the claim's "join"
+     "When we build a training set we simply take whatever the feature values are today and attach them to the "
+     "old labels, that's simpler and it works fine for us."),
+])
+def test_a_misconception_said_in_the_candidates_own_words_is_caught(bank, grader, qid, point, text) -> None:
+    result = _point(_grade(grader, bank.question(qid), text), point)
+    assert result.verdict == "incorrect", (result.verdict, result.strength)
+    assert result.correction and result.evidence is not None and result.evidence.quote in text
+
+
+def test_a_right_definition_is_not_read_as_its_neighbours_wrong_one(bank, grader) -> None:
+    # "data drift is when the inputs shift" is the wrong definition of concept drift, word for word,
+    # and the right definition of data drift: the rubric term it names decides.
+    text = ("Um, data drift is when the distribution of inputs shifts away from the training data, and I'd catch it "
+            "with a PSI check per feature.")
+    feedback = _grade(grader, bank.question("model-and-data-drift"), text)
+    assert not [k.key_point_id for k in feedback.key_points if k.verdict == "incorrect"]
+    assert _point(feedback, "data-drift").verdict == "covered"
