@@ -201,6 +201,10 @@ def test_a_caption_still_queued_when_the_answer_ends_is_dropped_not_decoded(engi
     # if the gate opened first, the caption would simply be decoded and the test would prove nothing.
     threading.Timer(100 * UNIT_S, gate.set).start()
 
+    # A server that has just started: the caption budget must not carry what earlier tests measured
+    # (a slow caption there stretches the cadence, and agreement commits would run before any caption).
+    engine = SpeechEngine(engine.model, engine.options, engine.model_name)
+
     async def go():
         # other sessions' captions hold every caption worker
         busy = [engine.scheduler.submit(CAPTION, gate.wait, 60) for _ in range(engine.scheduler.caption_slots)]
@@ -224,6 +228,7 @@ def test_a_caption_still_queued_when_the_answer_ends_is_dropped_not_decoded(engi
         listener, queued_caption, transcript = run(go(), 150)
     finally:
         gate.set()
+        engine.scheduler.shutdown()
     assert queued_caption is not None and queued_caption.cancelled()
     assert listener.decodes == 1 and wer(reference, transcript.text) <= 0.2, transcript.text
 

@@ -14,6 +14,7 @@ import pytest
 
 from voice_interviewer.speech.scheduler import (
     CAPTION,
+    CAPTION_COST_HALF_LIFE_S,
     CAPTION_SHARE,
     COMMIT,
     FINAL,
@@ -170,9 +171,24 @@ def test_caption_interval_stretches_with_captioning_sessions_and_waiting_finals(
             f.result(timeout=5)
         assert scheduler.caption_interval_s(base) == pytest.approx(eight)
 
-        now[0] += 60  # everyone stopped talking: the budget is one session's again
+        now[0] += 60  # everyone stopped talking: the budget is one session's again, and the cost is forgotten
         alone = scheduler.caption_interval_s(base)
-        assert alone == pytest.approx(max(base, cost / CAPTION_SHARE)) and alone < eight
+        forgotten = cost * 0.5 ** (60 / CAPTION_COST_HALF_LIFE_S)
+        assert scheduler.caption_cost_s == pytest.approx(forgotten)
+        assert alone == pytest.approx(max(base, forgotten / CAPTION_SHARE)) and alone < eight
+    finally:
+        scheduler.shutdown()
+
+
+def test_one_slow_caption_does_not_keep_captions_rare_once_it_is_over():
+    now = [100.0]
+    scheduler = DecodeScheduler(2, name="test", clock=lambda: now[0])
+    try:
+        scheduler.submit(CAPTION, time.sleep, 0.3, owner="s0").result(timeout=5)  # a runaway caption
+        slow = scheduler.caption_interval_s(0.01)
+        assert slow >= 0.3 / CAPTION_SHARE
+        now[0] += 4 * CAPTION_COST_HALF_LIFE_S  # no caption has run since: nothing new was measured
+        assert scheduler.caption_interval_s(0.01) == pytest.approx(slow / 16)
     finally:
         scheduler.shutdown()
 

@@ -36,6 +36,13 @@ cores also carry speech synthesis and grading."""
 ACTIVE_CAPTIONER_S = 5.0
 """A session that asked for a caption this recently counts towards the caption budget."""
 
+CAPTION_COST_HALF_LIFE_S = 10.0
+"""How fast the measured caption cost is forgotten once no caption runs.
+
+The cost is only measured when a caption runs, and a high cost makes captions rare: without
+forgetting, one slow caption (a loaded moment, a decode that ran every fallback temperature)
+would keep every session's captions far apart for as long as the server runs."""
+
 MAX_WORKERS = 4
 """More concurrent decodes than this only splits the cores finer without finishing any sooner."""
 
@@ -72,7 +79,8 @@ class DecodeScheduler:
         self._clock = clock
         self._lock = threading.Lock()
         self._captioners: dict[Hashable, float] = {}
-        self.caption_cost_s = 0.0  # smoothed run time of one caption decode (not its wait)
+        self._cost_s = 0.0  # smoothed run time of one caption decode (not its wait), as last measured
+        self._cost_at = 0.0
 
     def submit(self, kind: int, fn: Callable[..., Any], *args: Any, owner: Hashable | None = None) -> cf.Future:
         """Queue ``fn(*args)`` as a ``FINAL``, ``COMMIT`` or ``CAPTION`` decode.
@@ -94,7 +102,16 @@ class DecodeScheduler:
         finally:
             took = time.perf_counter() - t0
             with self._lock:
-                self.caption_cost_s = took if not self.caption_cost_s else 0.7 * self.caption_cost_s + 0.3 * took
+                self._cost_s = took if not self._cost_s else 0.7 * self._cost_s + 0.3 * took
+                self._cost_at = self._clock()
+
+    @property
+    def caption_cost_s(self) -> float:
+        """Smoothed run time of one caption decode, halved every :data:`CAPTION_COST_HALF_LIFE_S`
+        since it was last measured."""
+        with self._lock:
+            idle_s = max(0.0, self._clock() - self._cost_at)
+            return self._cost_s * 0.5 ** (idle_s / CAPTION_COST_HALF_LIFE_S)
 
     def promote(self, future: cf.Future) -> None:
         """A queued decode's answer just ended: run it as a final (no effect once it runs)."""
