@@ -185,6 +185,9 @@ def test_a_story_told_in_plain_words_covers_the_point_its_explanations_describe(
 
 
 @pytest.mark.parametrize("qid, point, text", [
+    ("model-and-data-drift", "concept-drift",  # a swap: every word is right about the other drift
+     "So data drift is when the relationship between the features and the target changes, and concept drift is "
+     "when the input features change. We run PSI every day."),
     ("scaling-inference-cost", "autoscaling",  # "CPU usage" for the claim's "CPU utilisation"
      "For the GPU inference service we autoscale on CPU usage, when the pods go over seventy percent CPU we add "
      "replicas, it works well as a signal."),

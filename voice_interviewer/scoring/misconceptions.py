@@ -196,15 +196,22 @@ def _rubric_terms(question: Question) -> tuple[tuple[str, ...], ...]:
 
 
 @lru_cache(maxsize=4096)
-def _right_stems(kp: KeyPoint, strong_answer: str, question: str) -> frozenset[str]:
-    """Content stems of what a right answer says: the statement, the phrasings, the strong answer,
-    and the question's own words (a story "about whether a model was ready to *ship*" says ship
-    whatever it gets right or wrong).
+def _right_stems(kp: KeyPoint, strong_answer: str, question: str, subject: frozenset[str]) -> frozenset[str]:
+    """Content stems of what a right answer says about the claim's subject: the point's statement,
+    phrasings and explanations, the strong answer's sentences that name the subject, and the
+    question's own words (a story "about whether a model was ready to *ship*" says ship whatever it
+    gets right or wrong).
 
+    Only the strong answer's sentences about the subject: its other sentences say right things
+    about *other* things in the words of a swapped definition ("data drift is when the input
+    features change" makes "input" and "features" right for anything), and then "*concept* drift
+    is when the input features change" would have no wrong part at all.
     The correction is left out on purpose: it names the wrong idea in order to refute it
     ("overfitting is a generalisation gap, not skew").
     """
-    return frozenset(t.stem for text in (kp.statement, *kp.phrasings, strong_answer, question)
+    about = [p for p in _SENTENCE_SPLIT.split(strong_answer)
+             if subject <= {t.stem for t in tokenize(p) if is_content(t)}]
+    return frozenset(t.stem for text in (kp.statement, *kp.phrasings, *kp.explanations, *about, question)
                      for t in tokenize(text) if is_content(t))
 
 
@@ -218,12 +225,16 @@ def _wording(stems: set[str], wordings: Sequence[str], subject: frozenset[str],
     """Best share of a wording's content words that the unit also says, counting only wordings
     whose wrong part the unit says too: a word beyond the subject that no right answer uses
     ("harmless", "overfits", "free"). Without it a right answer that describes the mistake as a
-    mistake ("leakage is when you fit the scaler on the whole dataset") would read as making it."""
+    mistake ("leakage is when you fit the scaler on the whole dataset") would read as making it.
+
+    A swapped definition has no wrong word, only a wrong pairing ("*concept* drift is when the
+    input features change": every word is right about data drift), so a wording made only of
+    right words counts when the unit says every one of them."""
     best = 0.0
     for w in wordings:
         said = _content_stems(w)
         wrong_part = said - subject - right
-        if said and wrong_part & stems:
+        if said and (wrong_part & stems or (not wrong_part and said <= stems)):
             best = max(best, len(said & stems) / len(said))
     return best
 
@@ -321,9 +332,9 @@ def find_misconceptions(question: Question, text: str, units: Sequence[Span], un
         if wrong < min(options.min_similarity, options.suspect_similarity) \
                 or margin < min(options.min_margin, options.suspect_margin):
             continue
-        wording = _wording({t.stem for t in units[u].tokens if is_content(t)}, wordings,
-                           _claim_subject(mc, options.topic_share),
-                           _right_stems(kp, question.strong_answer, question.text))
+        subject = _claim_subject(mc, options.topic_share)
+        wording = _wording({t.stem for t in units[u].tokens if is_content(t)}, wordings, subject,
+                           _right_stems(kp, question.strong_answer, question.text, subject))
         if wrong >= options.suspect_similarity and margin >= options.suspect_margin \
                 and wording >= options.suspect_wording:
             suspects.add(u)
