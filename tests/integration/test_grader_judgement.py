@@ -12,7 +12,9 @@ import dataclasses
 
 import pytest
 
+from voice_interviewer.scoring.content import ContentScorer
 from voice_interviewer.scoring.grader import OfflineGrader
+from voice_interviewer.scoring.misconceptions import MisconceptionOptions
 from voice_interviewer.transcript import Transcript
 
 pytestmark = pytest.mark.slow
@@ -209,3 +211,17 @@ def test_a_right_definition_is_not_read_as_its_neighbours_wrong_one(bank, grader
     feedback = _grade(grader, bank.question("model-and-data-drift"), text)
     assert not [k.key_point_id for k in feedback.key_points if k.verdict == "incorrect"]
     assert _point(feedback, "data-drift").verdict == "covered"
+
+
+def test_a_stretch_that_sounds_like_a_known_mistake_is_no_evidence(bank) -> None:
+    # Close to "skew only appears over time, as live data drifts" without saying it plainly enough
+    # to be called wrong: the candidate is not told so, but it must not count for the definition.
+    q = bank.question("training-serving-skew")
+    text = ("Training-serving skew basically builds up after launch, as the live customers drift further away from "
+            "the training data month by month, so the gap keeps growing.")
+    graders = {name: OfflineGrader(scorer=ContentScorer(misconceptions=options)) for name, options in
+               (("suspects", MisconceptionOptions()), ("no suspects", MisconceptionOptions(suspect_similarity=2.0)))}
+    graded = {name: _grade(g, q, text) for name, g in graders.items()}
+    assert not [k for k in graded["suspects"].key_points if k.verdict == "incorrect"]
+    with_rule, without = (_point(graded[n], "definition").strength for n in ("suspects", "no suspects"))
+    assert with_rule <= without - 0.1, (with_rule, without)

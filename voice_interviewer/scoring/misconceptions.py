@@ -152,9 +152,10 @@ _VERB = re.compile(r"\b(?:is|are|was|were|means?|should|can|could|will|would|has
 @lru_cache(maxsize=4096)
 def _claim_subject(misconception: Misconception, share: float) -> frozenset[str]:
     """The topic words that name what the claim is about: those before its first verb
-    ("*Concept drift* is a change in the input distribution"). A unit must say all of them, so a
-    right definition of data drift is never read as the wrong definition of concept drift, and
-    must say at least one word of a wording beyond them: the part the claim gets wrong.
+    ("*Concept drift* is a change in the input distribution"). A unit must name them
+    (:func:`_says_subject`), so a right definition of data drift is never read as the wrong
+    definition of concept drift, and must say at least one word of a wording beyond them: the
+    part the claim gets wrong.
 
     At most the first two: most verbs are not in the pattern ("A feature store completely
     *eliminates* skew", "Retraining on fresh data *fixes* a degraded model"), and without a cut

@@ -67,4 +67,3 @@ def build_prompt(terms: Sequence[str], committed_text: str, *, prime: bool = Tru
             context = cut[space + 1:] if 0 <= space < len(cut) - 1 else cut
         parts.append(context)
     return " ".join(parts) if parts else None
-
