@@ -229,10 +229,9 @@ class Choice:
     def bias(self, vocabulary: Sequence[str], question: Sequence[str]) -> tuple[str | None, str | None]:
         """``(prompt prefix, hotwords)`` for decodes of an answer to a question with these terms."""
         terms = clean_terms(question if self.question else vocabulary)
+        # The prompt's wording of terms lives in build_prompt alone; every prompt choice has the fillers.
         prefix = (build_prompt(terms if self.terms == "prompt" else (), "", terms_in_prompt=True)
                   if self.fillers else None)
-        if not self.fillers and self.terms == "prompt" and terms:
-            prefix = f"We use {', '.join(terms)}."
         return prefix, ", ".join(terms) if self.terms == "hotwords" and terms else None
 
 
