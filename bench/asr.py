@@ -226,6 +226,10 @@ class Choice:
     terms: str = ""
     question: bool = False
 
+    def __post_init__(self) -> None:
+        if self.terms == "prompt" and not self.fillers:
+            raise ValueError(f"choice {self.name!r}: a terms prompt is built with the fillers (build_prompt)")
+
     def bias(self, vocabulary: Sequence[str], question: Sequence[str]) -> tuple[str | None, str | None]:
         """``(prompt prefix, hotwords)`` for decodes of an answer to a question with these terms."""
         terms = clean_terms(question if self.question else vocabulary)
