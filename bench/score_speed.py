@@ -9,7 +9,7 @@ texts cached, as in a real session: answers are new every time).
 
 In the same run, alternating answer by answer, a baseline is timed the way the scorer worked before the ONNX
 backend: the float32 numpy forward pass in batches of 32 over the older, denser
-units (whole run-on sentences plus windows every 6 words). Ratios within one run are the
+units (windows every 6 words over every clause longer than 12 words). Ratios within one run are the
 figures to compare; the machine may be busy.
 
     python bench/score_speed.py [--role mlops-engineer] [--no-baseline]
@@ -30,7 +30,7 @@ from voice_interviewer.transcript import Transcript
 
 TAIL = ("Um, and I mean in practice it depends on the team and the setup, you know, so we'd look at what we "
         "already have and, uh, start from there and improve it step by step.")
-BASELINE_CONTENT = ContentOptions(window_stride=6, max_unit_words=10_000, long_window_stride=6)
+BASELINE_CONTENT = ContentOptions(window_stride=6, max_unit_words=12)
 
 
 def realistic_answers(questions: list[Question]) -> list[tuple[Question, Transcript]]:
