@@ -225,3 +225,29 @@ def test_a_stretch_that_sounds_like_a_known_mistake_is_no_evidence(bank) -> None
     assert not [k for k in graded["suspects"].key_points if k.verdict == "incorrect"]
     with_rule, without = (_point(graded[n], "definition").strength for n in ("suspects", "no suspects"))
     assert with_rule <= without - 0.1, (with_rule, without)
+
+
+def test_a_swapped_definition_as_close_to_the_right_one_as_the_wrong_one_is_caught(bank) -> None:
+    # Only the pairing is wrong, so the stretch is nearly as close to the right definition as to the
+    # wrong one; saying the wrong pairing almost word for word is what gives it away.
+    q = bank.question("model-and-data-drift")
+    text = ("Data drift means the relationship between inputs and the target changes, while concept drift is just "
+            "the inputs shifting.")
+    default = _point(_grade(OfflineGrader(), q, text), "concept-drift")
+    rule_off = OfflineGrader(scorer=ContentScorer(misconceptions=MisconceptionOptions(close_similarity=2.0)))
+    assert default.verdict == "incorrect" and default.correction, default.verdict
+    assert _point(_grade(rule_off, q, text), "concept-drift").verdict != "incorrect"
+
+
+def test_a_concession_before_a_turn_is_not_the_claim(bank, grader, monkeypatch) -> None:
+    # "Everything can be green ... and still the model is wrong" is the right point, set up by
+    # conceding what the claim says; the same words without the turn are the claim.
+    from voice_interviewer.scoring import misconceptions
+
+    q = bank.question("mlops-vs-devops")
+    conceded = "Everything can be green, uptime, latency, error rate, and still the model is wrong half the time."
+    claimed = "We monitor it like any microservice, latency, errors, uptime, and if those are fine the model is fine."
+    assert _point(_grade(grader, q, conceded), "silent-degradation").verdict != "incorrect"
+    assert _point(_grade(grader, q, claimed), "silent-degradation").verdict == "incorrect"
+    monkeypatch.setattr(misconceptions, "_after_turn", lambda *args: None)
+    assert _point(_grade(grader, q, conceded), "silent-degradation").verdict == "incorrect"

@@ -8,6 +8,7 @@ from voice_interviewer.bank import FollowUp, KeyPoint, Question
 from voice_interviewer.channels.render import render_feedback
 from voice_interviewer.export import verdict_mark
 from voice_interviewer.protocol import FeedbackMsg
+from voice_interviewer.scoring.content import ContentOptions, content_score
 from voice_interviewer.scoring.feedback import Delivery, Evidence, Feedback, KeyPointResult
 
 CORRECTION = "That is data drift. Concept drift is a change in P(y|X)."
@@ -68,3 +69,16 @@ def test_desktop_rendering_names_the_verdict_and_gives_the_correction() -> None:
 def test_exports_label_verdicts_of_new_and_old_results() -> None:
     assert verdict_mark({"verdict": "incorrect"}) == ("incorrect", "Incorrect")
     assert verdict_mark({"covered": False, "partial": True, "strength": 0.2}) == ("partial", "Partly covered")
+
+
+def test_a_stated_misconception_costs_at_least_a_quarter_of_the_content_score() -> None:
+    # A light point said wrong next to four heavy points said right: an interviewer doubts the
+    # whole answer, so the cost is not just that point's small weight.
+    right = [KeyPointResult(f"p{i}", "s", 3, True, 1.0) for i in range(4)]
+    wrong = KeyPointResult("light", "s", 1, False, 0.0, verdict="incorrect", correction="c")
+    missed = KeyPointResult("light", "s", 1, False, 0.0)
+    total = 13
+    assert content_score([*right, missed], 100) == pytest.approx(12 / total, abs=1e-3)
+    assert content_score([*right, wrong], 100) == pytest.approx((12 - 0.25 * total) / total, abs=1e-3)
+    lenient = ContentOptions(incorrect_min_share=0.0)
+    assert content_score([*right, wrong], 100, lenient) == pytest.approx(11 / total, abs=1e-3)

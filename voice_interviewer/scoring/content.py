@@ -67,6 +67,8 @@ class ContentOptions:
         names_penalty: Largest cut of a unit's similarity for being mostly names.
         full_credit_strength: Strength that earns a point's full credit.
         incorrect_penalty: Credit (negative) of a point whose misconception was stated.
+        incorrect_min_share: Least share of the whole content score a stated misconception costs,
+            however light its point: an interviewer who hears a confident wrong idea doubts the rest.
         vocabulary_free_share: Share of an answer's content words that may be names and buzzwords
             at no cost (strong answers in people's own words stay under about 0.3).
         vocabulary_full_share: Share at which the content score is cut by ``vocabulary_cut``.
@@ -102,6 +104,7 @@ class ContentOptions:
     names_penalty: float = 0.7
     full_credit_strength: float = 0.85
     incorrect_penalty: float = 1.0
+    incorrect_min_share: float = 0.25
     vocabulary_free_share: float = 0.3
     vocabulary_full_share: float = 0.6
     vocabulary_cut: float = 0.5
@@ -495,6 +498,10 @@ def content_score(results: Sequence[KeyPointResult], analysis_words: int,
     total = sum(k.weight for k in results)
     if total <= 0:
         return 0.0
-    raw = max(0.0, sum(k.weight * key_point_credit(k, options) for k in results) / total)
+    # A stated misconception costs at least ``incorrect_min_share`` of the whole score, however
+    # light its point: a confident wrong idea colours an interviewer's view of the whole answer.
+    floor = options.incorrect_min_share * total
+    wrong = sum(max(0.0, floor - k.weight * options.incorrect_penalty) for k in results if k.verdict == "incorrect")
+    raw = max(0.0, (sum(k.weight * key_point_credit(k, options) for k in results) - wrong) / total)
     length = min(1.0, (analysis_words / options.short_answer_words) ** 0.5) if analysis_words else 0.0
     return round(raw * length * vocabulary_factor(vocabulary_share, options), 4)

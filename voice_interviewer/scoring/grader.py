@@ -4,7 +4,9 @@ Scoring formula (``Feedback.overall``, 0..100)::
 
     credit_i = -1 if point i is incorrect (a misconception was stated)
                else min(1, strength_i / 0.85)            # content.key_point_credit
-    content  = max(0, sum(weight_i * credit_i) / sum(weight_i))
+    extra    = sum over incorrect points of max(0, 0.25 * sum(weight) - weight_i)
+                                                          # a stated mistake costs a quarter at least
+    content  = max(0, (sum(weight_i * credit_i) - extra) / sum(weight_i))
                * min(1, sqrt(content_words / 8))        # very short answers cannot score high
                * vocabulary_factor(share of names and buzzwords)   # 1 up to 0.3, 0.5 from 0.6
     gate     = min(1, content / 0.5)                      # delivery earns credit only with substance

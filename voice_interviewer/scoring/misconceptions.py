@@ -34,7 +34,7 @@ import numpy as np
 from ..bank import KeyPoint, Misconception, Question, per_question
 from .embed import Embedder
 from .terms import is_short_phrase
-from .text import Span, Token, is_content, tokenize
+from .text import Span, Token, is_content, sentences, tokenize
 
 _NEGATIONS = frozenset({"not", "no", "never", "nothing", "none", "neither", "nor", "without", "cannot", "nobody",
                         "nowhere",
@@ -63,6 +63,17 @@ class MisconceptionOptions:
             too close to a known mistake to count as evidence that they are right.
         suspect_margin: See ``suspect_similarity``.
         suspect_wording: See ``suspect_similarity``.
+        close_similarity: Cosine to a wording at or above which a unit that also says most of its words
+            (``close_wording``) states the claim with any margin at all (``close_margin``): a swapped
+            definition ("concept drift is when the input distribution changes") is as close to the
+            right version as to the wrong one, since only the pairing differs; saying the wrong
+            pairing nearly word for word is what gives it away.
+        close_margin: See ``close_similarity``.
+        close_wording: See ``close_similarity``.
+        whole_drop: A unit is not a claim of its own when a longer unit around it is this much less
+            close to the claim, against the right versions, than it is: the rest of the sentence
+            turns it round ("the service can be up, latency fine, zero errors, *and the predictions
+            are getting worse*" sets up the right point; its first half alone sounds like the claim).
     """
 
     min_similarity: float = 0.65
@@ -70,11 +81,22 @@ class MisconceptionOptions:
     topic_share: float = 0.6
     min_topic_words: int = 2
     min_unit_words: int = 5
-    min_wording: float = 0.55
+    min_wording: float = 0.5
     context_words: int = 20
     suspect_similarity: float = 0.6
     suspect_margin: float = 0.0
     suspect_wording: float = 0.3
+    close_similarity: float = 0.8
+    close_margin: float = 0.0
+    close_wording: float = 0.7
+    whole_drop: float = 0.15
+
+    def states(self, similarity: float, margin: float, wording: float) -> bool:
+        """Whether a unit this close to a claim, by this margin over the right versions, repeating
+        this share of its words, states it."""
+        return (similarity >= self.min_similarity and margin >= self.min_margin and wording >= self.min_wording) \
+            or (similarity >= self.close_similarity and margin >= self.close_margin
+                and wording >= self.close_wording)
 
 
 @dataclass(frozen=True)
@@ -278,6 +300,36 @@ def _negated_about(text: str, span: Span, topic: frozenset[str], wording: str) -
     return about(piece) == 0 and about(subject_piece) > 0 and _negated([t.text for t in subject_piece])
 
 
+_TURNS = frozenset({"but", "yet", "meanwhile", "however", "nevertheless"})
+
+
+def _after_turn(text: str, span: Span, sentence: Span | None, min_words: int = 3) -> str | None:
+    """What the sentence asserts after a turn that follows the start of the span ("..., *but* the
+    predictions are getting worse", "*and still* the model is wrong"), when at least ``min_words``
+    content words follow it; else None. "Still" turns only after "and" or a pause: "the model is
+    still accurate" goes on, it does not turn."""
+    tokens = sentence.tokens if sentence is not None else span.tokens
+    for i, tok in enumerate(tokens):
+        if tok.start <= span.start:
+            continue
+        turn = tok.text in _TURNS or (tok.text == "still" and (
+            tokens[i - 1].text == "and" or bool(_PUNCT.search(text[tokens[i - 1].end:tok.start]))))
+        rest = tokens[i + 1:]
+        if turn and sum(1 for t in rest if is_content(t)) >= min_words:
+            return " ".join(t.text for t in rest)
+    return None
+
+
+def _sentence_spans(text: str, tokens: Sequence[Token], units: Sequence[Span]) -> list[Span | None]:
+    """Per unit, the sentence it is part of, or None when the unit is that sentence."""
+    spans = sentences(text, tokens)
+    out: list[Span | None] = []
+    for unit in units:
+        around = next((s for s in spans if s.start <= unit.start and s.end >= unit.end), None)
+        out.append(None if around is None or (around.start, around.end) == (unit.start, unit.end) else around)
+    return out
+
+
 def find_misconceptions(question: Question, text: str, units: Sequence[Span], unit_texts: Sequence[str],
                         embedder: Embedder, options: MisconceptionOptions = MisconceptionOptions(),
                         ) -> MisconceptionScan:
@@ -318,6 +370,7 @@ def find_misconceptions(question: Question, text: str, units: Sequence[Span], un
     unit_vec = {u: vecs[i] for i, u in enumerate(unit_ids)}
     best: dict[str, MisconceptionHit] = {}
     suspects: set[int] = set()
+    sentence_of = _sentence_spans(text, all_tokens, units)
     for u, kp, mc in candidates:
         v = unit_vec[u]
         topic = _topic(mc, options.topic_share)
@@ -327,19 +380,40 @@ def find_misconceptions(question: Question, text: str, units: Sequence[Span], un
                     if _wording_negated(t) == _negated_about(text, units[u], topic, t)]
         if not wordings:
             continue
+        rights = _right_versions(kp, mc, question.strong_answer)
         wrong = max(float(v @ vecs[target_index[t]]) for t in wordings)
-        right = max(float(v @ vecs[target_index[t]]) for t in _right_versions(kp, mc, question.strong_answer))
-        margin = wrong - right
-        if wrong < min(options.min_similarity, options.suspect_similarity) \
-                or margin < min(options.min_margin, options.suspect_margin):
+        margin = wrong - max(float(v @ vecs[target_index[t]]) for t in rights)
+        if wrong < min(options.min_similarity, options.suspect_similarity, options.close_similarity) \
+                or margin < min(options.min_margin, options.suspect_margin, options.close_margin):
             continue
         subject = _claim_subject(mc, options.topic_share)
         wording = _wording({t.stem for t in units[u].tokens if is_content(t)}, wordings, subject,
                            _right_stems(kp, question.strong_answer, question.text, subject))
-        if wrong >= options.suspect_similarity and margin >= options.suspect_margin \
-                and wording >= options.suspect_wording:
+        suspect = wrong >= options.suspect_similarity and margin >= options.suspect_margin \
+            and wording >= options.suspect_wording
+        says_it = options.states(wrong, margin, wording)
+        if not (suspect or says_it):
+            continue
+        # A stretch whose sentence, taken whole, sounds much less like the claim is the set-up of
+        # a right statement, not a claim of its own (``whole_drop``).
+        whole = sentence_of[u]
+        if whole is not None:
+            w = embedder.embed([" ".join(t.text for t in whole.tokens)])[0]
+            whole_margin = max(float(w @ vecs[target_index[t]]) for t in wordings) \
+                - max(float(w @ vecs[target_index[t]]) for t in rights)
+            if whole_margin < margin - options.whole_drop:
+                continue
+        # "It can be up, latency fine, zero errors, *and still* the model is wrong": what follows the
+        # turn is what the speaker asserts; when it sounds like a right version, the rest is a concession.
+        after = _after_turn(text, units[u], sentence_of[u])
+        if after:
+            a = embedder.embed([after])[0]
+            if max(float(a @ vecs[target_index[t]]) for t in wordings) \
+                    < max(float(a @ vecs[target_index[t]]) for t in rights):
+                continue
+        if suspect:
             suspects.add(u)
-        if wrong < options.min_similarity or margin < options.min_margin or wording < options.min_wording:
+        if not says_it:
             continue
         hit = MisconceptionHit(kp.id, mc, u, round(wrong, 4), round(margin, 4), round(wording, 4))
         # The stretch that says most of the claim in its own words is the one to quote; meaning
