@@ -97,8 +97,14 @@ def test_a_limited_priority_never_takes_the_last_free_worker():
 
 def test_shutdown_fails_queued_calls_with_the_given_error_and_refuses_new_ones():
     workers = PriorityWorkers(1, "test")
-    gate = threading.Event()
-    running = workers.submit(URGENT, gate.wait, 5)
+    gate, started = threading.Event(), threading.Event()
+
+    def hold() -> bool:
+        started.set()
+        return gate.wait(5)
+
+    running = workers.submit(URGENT, hold)
+    assert started.wait(5)  # on a busy machine the worker may not have taken it before shutdown
     queued = workers.submit(ROUTINE, lambda: "never")
     threading.Timer(0.1, gate.set).start()
     workers.shutdown(RuntimeError("closed before it ran"))
