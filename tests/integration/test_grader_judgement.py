@@ -251,3 +251,21 @@ def test_a_concession_before_a_turn_is_not_the_claim(bank, grader, monkeypatch) 
     assert _point(_grade(grader, q, claimed), "silent-degradation").verdict == "incorrect"
     monkeypatch.setattr(misconceptions, "_after_turn", lambda *args: None)
     assert _point(_grade(grader, q, conceded), "silent-degradation").verdict == "incorrect"
+
+
+def test_a_claim_in_other_words_than_its_wordings_share_is_still_about_the_claim(bank, grader, monkeypatch) -> None:
+    # The candidate names too few of the words the claim's wordings share ("fit", "scaler"), but says
+    # two of one wording's own words beyond its subject and the question: that is enough to look closer.
+    from voice_interviewer.scoring import misconceptions
+
+    q = bank.question("data-leakage")
+    text = ("We scale and impute over all the rows first, then do the train test split, it's only preprocessing so "
+            "it doesn't leak anything.")
+    assert _point(_grade(grader, q, text), "preprocessing-fit").verdict == "incorrect"
+    topic_only = misconceptions._about_claim
+
+    def by_topic(mc, stems, own, subject, asked, options):
+        return topic_only(mc, stems, set(), subject, asked, options)
+
+    monkeypatch.setattr(misconceptions, "_about_claim", by_topic)
+    assert _point(_grade(grader, q, text), "preprocessing-fit").verdict != "incorrect"

@@ -23,6 +23,7 @@ names are exactly what is wrong.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -188,6 +189,22 @@ def _claim_subject(misconception: Misconception, share: float) -> frozenset[str]
     return frozenset(list(dict.fromkeys(named))[:2])
 
 
+def _about_claim(misconception: Misconception, stems: set[str], own: set[str], subject: frozenset[str],
+                 asked: frozenset[str], options: MisconceptionOptions) -> bool:
+    """Whether a unit (``own`` content stems; ``stems`` with the words just before it) is about the
+    claim: it names enough of the words most of its wordings share, or says two words of one
+    wording beyond its subject that the question does not already say. The second is for a claim
+    people put in different words ("shadow is *free*" / "shadow *costs nothing extra*"), whose
+    wordings share little beyond the subject; the question's words ("training *data*") are said
+    by any answer and mark nothing."""
+    topic = _topic(misconception, options.topic_share)
+    need = min(options.min_topic_words, len(topic))
+    if need and len(stems & topic) >= need:
+        return True
+    return any(len((_content_stems(w) - subject - asked) & own) >= 2
+               for w in (misconception.claim, *misconception.says))
+
+
 def _says_subject(subject: frozenset[str], stems: set[str], said: Sequence[str],
                   rivals: tuple[tuple[str, ...], ...]) -> bool:
     """Whether a unit names what a claim is about: its whole subject, or all of it but one word
@@ -337,20 +354,22 @@ def find_misconceptions(question: Question, text: str, units: Sequence[Span], un
     and the suspect units (see ``MisconceptionOptions.suspect_similarity``)."""
     candidates: list[tuple[int, KeyPoint, Misconception]] = []
     rivals = _rubric_terms(question)
+    asked = _content_stems(question.text)
     all_tokens = tokenize(text)
+    ends = [t.end for t in all_tokens]
     for u, span in enumerate(units):
         if sum(1 for t in span.tokens if is_content(t)) < options.min_unit_words:
             continue
-        before = [t for t in all_tokens if t.end <= span.start][-options.context_words:] \
-            if options.context_words else []
+        first = bisect.bisect_right(ends, span.start)  # tokens ending before the unit starts
+        before = all_tokens[max(0, first - options.context_words):first] if options.context_words else []
         stems = {t.stem for t in (*before, *span.tokens)}
         said = [t.stem for t in span.tokens]
+        own = {t.stem for t in span.tokens if is_content(t)}
         for kp in question.key_points:
             for mc in kp.misconceptions:
-                topic = _topic(mc, options.topic_share)
-                need = min(options.min_topic_words, len(topic))
                 subject = _claim_subject(mc, options.topic_share)
-                if need and len(stems & topic) >= need and _says_subject(subject, stems, said, rivals):
+                if _about_claim(mc, stems, own, subject, asked, options) \
+                        and _says_subject(subject, stems, said, rivals):
                     candidates.append((u, kp, mc))
     # Every wording of every misconception is embedded, not only the candidates': they are rubric
     # text, embedded once per question and cached, so later answers only embed their own words.

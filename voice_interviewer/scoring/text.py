@@ -24,6 +24,8 @@ will shall may might must not no yes what which who whom whose when where why ho
 one ones thing things stuff lot lots get got make made go going gonna want wanna like um uh er ah erm hmm mm
 basically actually kind sort mean know yeah okay ok well maybe probably pretty much more most other such own
 same only even still already again here now first second let's let use used using way ways something
+i'd i'll i'm i've we'd we'll we're we've you'd you'll you're you've they'd they'll they're they've he's she's
+that's there's what's it'll
 """.split())
 
 ALWAYS_FILLERS = frozenset({"um", "uh", "er", "ah", "erm", "uhm", "umm", "hmm", "mm", "uh-huh"})
