@@ -4,8 +4,9 @@ One answer per bank question (~120-200 words): the question's strong answer,
 lengthened with spoken filler and a vague tail so it reads like speech, plus a
 vague echo answer for every third question. Model load time is printed on its
 own; ``coverage`` (what the follow-up policy calls after every answer) and the
-full ``grade`` are timed separately, cold (nothing cached) and warm (rubric
-texts cached, as in a real session: answers are new every time).
+full ``grade`` are timed separately, cold (nothing cached), in a new process that finds the
+rubric vectors an earlier one stored on disk, and warm (rubric texts cached, as in a real
+session: answers are new every time).
 
 "grade, warm" is the product's speed, timed alone. Then, in the same run, alternating answer by
 answer, a baseline is timed the way the scorer worked before the ONNX backend: the float32 numpy
@@ -20,7 +21,10 @@ their caches), so the alternated figure is printed apart and used only for the r
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 
@@ -28,6 +32,7 @@ from voice_interviewer.bank import Question, load_role
 from voice_interviewer.scoring.content import ContentOptions, ContentScorer, analyse
 from voice_interviewer.scoring.embed import EmbedderOptions, load_embedder
 from voice_interviewer.scoring.grader import OfflineGrader
+from voice_interviewer.scoring.vector_cache import ENV_CACHE
 from voice_interviewer.transcript import Transcript
 
 TAIL = ("Um, and I mean in practice it depends on the team and the setup, you know, so we'd look at what we "
@@ -96,13 +101,18 @@ def main() -> None:
     n = len(answers)
     print(f"role {bank.role}: {len(questions)} questions, {n} answers, "
           f"{statistics.mean(words):.0f} words per answer (min {min(words)}, max {max(words)})")
+    os.environ[ENV_CACHE] = tempfile.mkdtemp(prefix="rubric-vectors-")  # start with nothing on disk
     now = Setup(questions, EmbedderOptions(), ContentOptions())
     cold = [now.timed(lambda: now.grader.grade_sync(q, [t]), keep_rubric=False) for q, t in answers]
+    restarted = Setup(questions, EmbedderOptions(), ContentOptions())  # a new process: vectors on disk
+    stored = [restarted.timed(lambda: restarted.grader.grade_sync(q, [t]), keep_rubric=False) for q, t in answers]
+    shutil.rmtree(os.environ.pop(ENV_CACHE), ignore_errors=True)
     now.warm_up()
     warm_cov = [now.timed(lambda: now.grader.coverage(q, [t])) for q, t in answers]
     print(f"default ({now.embedder.backend} backend): model load {now.load_s:.2f} s, "
           f"{now.tokens_per_answer(answers):.0f} word pieces embedded per answer")
     print(f"  grade, cold (rubric uncached): {_rate(n, cold)}")
+    print(f"  grade, new process, rubric vectors on disk: {_rate(n, stored)}")
     print(f"  coverage, warm:                {_rate(n, warm_cov)}")
     # The product's speed: measured alone, because the numpy baseline's BLAS threads and 90 MB of
     # float32 weights slow whatever runs next on two cores (by a third here).

@@ -23,6 +23,16 @@ def shared_data_dir() -> Path:
     return Path(env) if env else ROOT.parent / "shared" / "data"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def rubric_vector_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One rubric-vector folder for the run (servers started by tests inherit it), never the user's."""
+    from voice_interviewer.scoring.vector_cache import ENV_CACHE
+
+    folder = tmp_path_factory.mktemp("rubric-vectors")
+    os.environ[ENV_CACHE] = str(folder)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def speech_dir() -> Path:
     d = shared_data_dir() / "speech"

