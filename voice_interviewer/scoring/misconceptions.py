@@ -71,10 +71,10 @@ class MisconceptionOptions:
             pairing nearly word for word is what gives it away.
         close_margin: See ``close_similarity``.
         close_wording: See ``close_similarity``.
-        whole_drop: A unit is not a claim of its own when a longer unit around it is this much less
-            close to the claim, against the right versions, than it is: the rest of the sentence
-            turns it round ("the service can be up, latency fine, zero errors, *and the predictions
-            are getting worse*" sets up the right point; its first half alone sounds like the claim).
+        whole_drop: A clause or window is not a claim of its own when its whole sentence is this much
+            less close to the claim, against the right versions, than it is: the rest of the sentence
+            turns it round (an endpoint "up, fast and error-free" is the set-up of "and the model is
+            quietly getting worse"; the first half alone sounds like the claim).
     """
 
     min_similarity: float = 0.65
