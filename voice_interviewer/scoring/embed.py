@@ -149,7 +149,7 @@ class Embedder:
         raise NotImplementedError
 
     def remember(self, texts: Sequence[str], vectors: np.ndarray) -> None:
-        """Take vectors computed earlier by this same model (``scoring/vector_cache.py``)."""
+        """Keep vectors this model computed, now or in an earlier process (``scoring/vector_cache.py``)."""
         with self._lock:
             self._cache.update(zip(texts, vectors))
             while len(self._cache) > self.options.cache_entries:
@@ -189,10 +189,7 @@ class Embedder:
         if missing:
             vecs = self._encode_uncached(missing)
             found.update(zip(missing, vecs))
-            with self._lock:
-                self._cache.update(zip(missing, vecs))
-                while len(self._cache) > self.options.cache_entries:
-                    self._cache.popitem(last=False)
+            self.remember(missing, vecs)
         return np.stack([found[t] for t in texts])
 
 

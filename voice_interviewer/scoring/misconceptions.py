@@ -378,18 +378,20 @@ def find_misconceptions(question: Question, text: str, units: Sequence[Span], un
                 if _about_claim(mc, stems, own, subject, asked, options) \
                         and _says_subject(subject, stems, said, rivals):
                     candidates.append((u, kp, mc))
-    # Every wording of every misconception is embedded, not only the candidates': they are rubric
-    # text, embedded once per question and cached, so later answers only embed their own words.
-    target_index = {t: i for i, t in enumerate(claim_texts(question))}
     if not candidates:
-        if target_index:
-            embedder.embed(list(target_index))
         return MisconceptionScan([])
+    # Claim texts are rubric text: the scorer loads them once per question (``vector_cache.py``),
+    # so here they come from the embedder's cache and only the answer's units are computed.
     unit_ids = sorted({u for u, _, _ in candidates})
     texts: list[str] = [unit_texts[u] for u in unit_ids]
-    target_index = {t: len(texts) + i for t, i in target_index.items()}
+    target_index = {t: len(texts) + i for i, t in enumerate(claim_texts(question))}
     vecs = embedder.embed(texts + list(target_index))
     unit_vec = {u: vecs[i] for i, u in enumerate(unit_ids)}
+
+    def against(v: np.ndarray, wordings: Sequence[str], rights: Sequence[str]) -> tuple[float, float]:
+        """Closeness to the claim's wordings, and by how much it beats closeness to the right versions."""
+        wrong = max(float(v @ vecs[target_index[t]]) for t in wordings)
+        return wrong, wrong - max(float(v @ vecs[target_index[t]]) for t in rights)
     best: dict[str, MisconceptionHit] = {}
     suspects: set[int] = set()
     sentence_of = _sentence_spans(text, all_tokens, units)
@@ -403,8 +405,7 @@ def find_misconceptions(question: Question, text: str, units: Sequence[Span], un
         if not wordings:
             continue
         rights = _right_versions(kp, mc, question.strong_answer)
-        wrong = max(float(v @ vecs[target_index[t]]) for t in wordings)
-        margin = wrong - max(float(v @ vecs[target_index[t]]) for t in rights)
+        wrong, margin = against(v, wordings, rights)
         if wrong < min(options.min_similarity, options.suspect_similarity, options.close_similarity) \
                 or margin < min(options.min_margin, options.suspect_margin, options.close_margin):
             continue
@@ -420,19 +421,14 @@ def find_misconceptions(question: Question, text: str, units: Sequence[Span], un
         # a right statement, not a claim of its own (``whole_drop``).
         whole = sentence_of[u]
         if whole is not None:
-            w = embedder.embed([" ".join(t.text for t in whole.tokens)])[0]
-            whole_margin = max(float(w @ vecs[target_index[t]]) for t in wordings) \
-                - max(float(w @ vecs[target_index[t]]) for t in rights)
+            _, whole_margin = against(embedder.embed([" ".join(t.text for t in whole.tokens)])[0], wordings, rights)
             if whole_margin < margin - options.whole_drop:
                 continue
         # "It can be up, latency fine, zero errors, *and still* the model is wrong": what follows the
         # turn is what the speaker asserts; when it sounds like a right version, the rest is a concession.
         after = _after_turn(text, units[u], sentence_of[u])
-        if after:
-            a = embedder.embed([after])[0]
-            if max(float(a @ vecs[target_index[t]]) for t in wordings) \
-                    < max(float(a @ vecs[target_index[t]]) for t in rights):
-                continue
+        if after and against(embedder.embed([after])[0], wordings, rights)[1] < 0:
+            continue
         if suspect:
             suspects.add(u)
         if not says_it:
