@@ -510,10 +510,14 @@ def content_score(results: Sequence[KeyPointResult], analysis_words: int,
     total = sum(k.weight for k in results)
     if total <= 0:
         return 0.0
-    # A stated misconception costs at least ``incorrect_min_share`` of the whole score, however
-    # light its point: a confident wrong idea colours an interviewer's view of the whole answer.
+    # A stated misconception costs its point's weight, and at least ``incorrect_min_share`` of the whole
+    # score however light its point: a confident wrong idea colours the interviewer's view of the rest.
     floor = options.incorrect_min_share * total
-    wrong = sum(max(0.0, floor - k.weight * options.incorrect_penalty) for k in results if k.verdict == "incorrect")
-    raw = max(0.0, (sum(k.weight * key_point_credit(k, options) for k in results) - wrong) / total)
+
+    def earned(k: KeyPointResult) -> float:
+        credit = k.weight * key_point_credit(k, options)
+        return min(credit, -floor) if k.verdict == "incorrect" else credit
+
+    raw = max(0.0, sum(map(earned, results)) / total)
     length = min(1.0, (analysis_words / options.short_answer_words) ** 0.5) if analysis_words else 0.0
     return round(raw * length * vocabulary_factor(vocabulary_share, options), 4)
