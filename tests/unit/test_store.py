@@ -491,6 +491,30 @@ def test_refuses_a_database_from_a_newer_version(tmp_path: Path, store_url: str 
         SessionStore(tmp_path, url=store_url)
 
 
+def test_a_new_sqlite_file_opened_by_several_at_once_always_opens(tmp_path: Path) -> None:
+    """Switching a new file to WAL needs an exclusive lock, and SQLite can answer "locked" at once
+    without waiting (seen about once in a hundred four-way races); every opener must still succeed."""
+    import threading
+
+    from voice_interviewer.store.sqlite_db import SqliteDatabase
+
+    errors: list[BaseException] = []
+
+    def open_one(path: Path) -> None:
+        try:
+            SqliteDatabase(path, busy_timeout_s=5.0)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    for n in range(150):
+        threads = [threading.Thread(target=open_one, args=(tmp_path / f"race{n}.db",)) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert errors == []
+
+
 def test_servers_starting_together_migrate_once(tmp_path: Path, store_url: str | None) -> None:
     """Several processes opening one new database at once: each migration runs exactly once."""
     import threading

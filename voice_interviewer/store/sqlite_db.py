@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,6 +37,24 @@ class SqliteTransaction:
         return self._db._run(sql, params).fetchall()
 
 
+def _switch_to_wal(conn: sqlite3.Connection, busy_timeout_s: float) -> None:
+    """Put the file in WAL mode, waiting out other processes that open it at the same moment.
+
+    Changing the journal mode of a new file needs an exclusive lock, and SQLite may answer
+    "database is locked" at once instead of calling the busy handler, so servers starting
+    together would fail at random; retry for as long as the busy timeout allows.
+    """
+    deadline = time.monotonic() + busy_timeout_s
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
+
+
 class SqliteDatabase:
     """A SQLite file opened in WAL mode with foreign keys on."""
 
@@ -50,7 +69,7 @@ class SqliteDatabase:
                                          isolation_level=None)
             self._conn.row_factory = _dict_row
             self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-            self._conn.execute("PRAGMA journal_mode = WAL")
+            _switch_to_wal(self._conn, busy_timeout_s)
             self._conn.execute("PRAGMA synchronous = NORMAL")
             self._conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.DatabaseError as exc:
