@@ -104,6 +104,13 @@ async def session(url: str, answer: bytes, turns: int, voice: str | None,
         sent_end: float | None = None
         pending: dict | None = None
         stopping = False
+        streaming: asyncio.Task | None = None
+
+        def ended(task: asyncio.Task) -> None:
+            nonlocal sent_end
+            if not task.cancelled() and task.exception() is None:
+                sent_end = task.result()
+
         try:
             while True:
                 data = await ws.recv()
@@ -125,19 +132,33 @@ async def session(url: str, answer: bytes, turns: int, voice: str | None,
                             stopping = True
                             await ws.send(json.dumps({"type": "stop"}))
                         continue
-                    step = int(RATE_HZ * FRAME_S) * 2
-                    t0 = answer_t0 = time.perf_counter()
-                    for i in range(0, len(answer), step):
-                        await ws.send(answer[i:i + step])
-                        await asyncio.sleep(max(0.0, t0 + (i + step) / 2 / RATE_HZ - time.perf_counter()))
-                    await ws.send(json.dumps({"type": "end_answer"}))
-                    sent_end = time.perf_counter()
+                    answer_t0, pending = time.perf_counter(), None  # only a reply to this answer counts
+                    streaming = asyncio.create_task(stream(ws, answer, answer_t0))
+                    streaming.add_done_callback(ended)
                 elif msg["type"] == "report":
                     return results
                 elif msg["type"] == "error":
                     print(f"  server error: {msg['code']}: {msg['message']}", file=sys.stderr)
         except ConnectionClosed:
             return results
+        finally:
+            if streaming is not None and not streaming.done():
+                streaming.cancel()
+
+
+async def stream(ws: Any, answer: bytes, t0: float) -> float:
+    """Send ``answer`` in real time from ``t0``, then ``end_answer``; return when that was sent.
+
+    It runs beside the receiving loop, so a caption is timed when it arrives, not when
+    the client finishes streaming (reading only after the answer made every caption
+    look as late as the answer is long).
+    """
+    step = int(RATE_HZ * FRAME_S) * 2
+    for i in range(0, len(answer), step):
+        await ws.send(answer[i:i + step])
+        await asyncio.sleep(max(0.0, t0 + (i + step) / 2 / RATE_HZ - time.perf_counter()))
+    await ws.send(json.dumps({"type": "end_answer"}))
+    return time.perf_counter()
 
 
 def pct(values: list[float], q: float) -> float:
