@@ -211,11 +211,11 @@ def test_a_caption_still_queued_when_the_answer_ends_is_dropped_not_decoded(engi
         listener = AnswerListener(engine, sample_rate=RATE, timer_s=600,
                                   endpoint=EndpointOptions(end_silence_s=math.inf))
         i = 0
-        while listener._inflight is None and i < len(audio) - RATE:  # until a caption is asked for; it queues
+        while "captions" not in listener._inflight and i < len(audio) - RATE:  # until a caption is asked for; it queues
             await listener.feed(float_to_pcm16(audio[i:i + step]))
             await asyncio.sleep(0)
             i += step
-        queued_caption = listener._inflight
+        queued_caption = listener._inflight["captions"][0]
         for j in range(i, len(audio), step):  # at least a second more: the final hears more than the caption
             await listener.feed(float_to_pcm16(audio[j:j + step]))
         transcript = await listener.finish()
@@ -231,6 +231,59 @@ def test_a_caption_still_queued_when_the_answer_ends_is_dropped_not_decoded(engi
         engine.scheduler.shutdown()
     assert queued_caption is not None and queued_caption.cancelled()
     assert listener.decodes == 1 and wer(reference, transcript.text) <= 0.2, transcript.text
+
+
+class HeldCaptions(SpeechEngine):
+    """An engine whose caption decodes, once running, wait for ``gate``: a caption caught mid-decode
+    by the end of the speech, made as long as the test needs (a slow moment cannot be timed for real)."""
+
+    def __init__(self, engine: SpeechEngine, gate: threading.Event):
+        super().__init__(engine.model, engine.options, engine.model_name)
+        self.gate, self.caption_running = gate, threading.Event()
+
+    def submit_decode(self, audio, prompt=None, *, kind=CAPTION, owner=None):
+        if kind != CAPTION:
+            return super().submit_decode(audio, prompt, kind=kind, owner=owner)
+
+        def held(audio, prompt):
+            self.caption_running.set()
+            self.gate.wait(120)
+            return self.decode(audio, prompt)
+
+        return self.scheduler.submit(kind, held, audio, prompt, owner=owner)
+
+
+def test_a_caption_running_when_speech_stops_holds_up_neither_the_transcript_nor_the_end(engine, speech_clips,
+                                                                                      audio_of) -> None:
+    """The decode that starts when the candidate stops speaking runs beside this answer's own caption,
+    and the end of the answer reuses it without waiting for that caption."""
+    if engine.workers < 2:
+        pytest.skip("one decode worker: a running caption necessarily holds it")
+    audio, reference = _clip(speech_clips, audio_of, "ls-test-clean-1089-134691-0001")
+    audio = np.concatenate([audio, np.zeros(RATE, np.float32)])  # the candidate stops, then presses "done"
+    step = int(0.05 * RATE)
+    gate = threading.Event()
+    threading.Timer(100 * UNIT_S, gate.set).start()  # never hold the shared model for ever
+    held = HeldCaptions(engine, gate)
+
+    async def go():
+        listener = AnswerListener(held, sample_rate=RATE, timer_s=600,
+                                  endpoint=EndpointOptions(end_silence_s=math.inf))
+        for i in range(0, len(audio), step):
+            await listener.feed(float_to_pcm16(audio[i:i + step]))
+            await asyncio.sleep(0)
+        transcript = await listener.finish()
+        return listener, transcript, gate.is_set()
+
+    try:
+        listener, transcript, gate_was_open = run(go(), 150)
+    finally:
+        gate.set()
+        held.scheduler.shutdown()
+    # the transcript, last words included, was made while the caption still held its worker
+    assert held.caption_running.is_set() and not gate_was_open
+    assert wer(reference, transcript.text) <= 0.2, transcript.text
+    assert normalize(transcript.text)[-2:] == normalize(reference)[-2:], transcript.text
 
 
 def _clip(speech_clips: list[dict], audio_of: dict, clip_id: str) -> tuple[np.ndarray, str]:

@@ -2,10 +2,17 @@
 
 A channel creates one :class:`AnswerListener` per answer and feeds it the
 candidate's PCM16 frames as they arrive. ``feed`` is cheap (resample, VAD,
-endpointing) and never waits for the model: decodes run in a background task on
-the shared :class:`~voice_interviewer.speech.engine.SpeechEngine` worker. Segments
+endpointing) and never waits for the model: decodes run in background tasks on
+the shared :class:`~voice_interviewer.speech.engine.SpeechEngine` workers. Segments
 are committed at VAD pauses (and by local agreement during long unbroken speech),
-so when the answer ends only the open tail is left to decode::
+so when the answer ends only the open tail is left to decode.
+
+Decodes run in two lanes, each one call at a time: the *transcript* lane (segments
+closed at pauses, the decode that starts as soon as speech stops, agreement commits,
+the final) and the *caption* lane (live captions only). A caption already running
+when the candidate stops speaking must not hold up the decode that the end of the
+answer will reuse: the two lanes run side by side, and a result older than one
+already shown is dropped::
 
     listener = AnswerListener(engine, sample_rate=48000, timer_s=120, on_event=send)
     async for frame in mic:
@@ -51,6 +58,9 @@ __all__ = ["AnswerListener", "EndpointOptions", "ListenerEvent", "StreamOptions"
            "transcribe_file"]
 
 log = logging.getLogger(__name__)
+
+TRANSCRIPT, CAPTIONS = "transcript", "captions"
+"""The listener's two decode lanes (see the module docstring)."""
 
 MERGE_GAP_S = 1.0
 """Queued jobs this close together (silence dropped between them) are decoded as one; the gap is
@@ -123,16 +133,17 @@ class AnswerListener:
         self._jobs: deque[TailJob] = deque()
         self._segments: list[Segment] = []
         self._hyp: _Hypothesis | None = None
-        self._partial_due = False
-        self._partial_kind = CAPTION
-        self._inflight: concurrent.futures.Future | None = None
-        self._inflight_partial = False
+        self._hyp_seq = 0  # the partial decode whose result the hypothesis and captions now show
+        self._partial_seq = 0
+        self._commit_due = False  # a COMMIT partial is wanted (transcript lane)
+        self._caption_due = False  # a CAPTION partial is wanted (caption lane)
+        self._inflight: dict[str, tuple[concurrent.futures.Future, bool]] = {}  # lane → (call, is a partial)
         self._last_partial_at_s = 0.0
         self._received_samples = 0
         self._level = -120.0
         self._idle = asyncio.Event()
         self._idle.set()
-        self._worker: asyncio.Task | None = None
+        self._lanes: dict[str, asyncio.Task] = {}  # lane → its running decode task
         self._finishing = False
         self._final: asyncio.Future[Transcript] | None = None
         self._ended_future: asyncio.Future[str] | None = None
@@ -213,9 +224,11 @@ class AnswerListener:
             self._tail.speech_s = 0.0
         elif (kind := self._partial_wanted(ep.audio_s)) is not None:
             self._last_partial_at_s = ep.audio_s
-            if not self._partial_due or kind < self._partial_kind:
-                self._partial_kind = kind
-            self._partial_due = True
+            if kind == COMMIT:
+                self._commit_due = True
+                self._drop_queued_caption()  # the commit hears more, and is shown when it returns
+            else:
+                self._caption_due = True
             self._kick()
 
     def _partial_wanted(self, now_s: float) -> int | None:
@@ -254,33 +267,50 @@ class AnswerListener:
             return
         self._jobs.append(self._tail.cut(cut_at, self._endpointer.last_speech_end_s or cut_at))
         self._last_partial_at_s = self._endpointer.audio_s
-        self._partial_due = False
+        self._commit_due = self._caption_due = False
         self._kick()
 
     # -- background decoding --------------------------------------------------------------------
 
     def _kick(self) -> None:
-        """Make sure a decoding task runs; it exits when the work is done, so nothing lingers."""
-        self._idle.clear()
-        if self._worker is None:
-            self._worker = asyncio.get_running_loop().create_task(self._run())
+        """Make sure each lane with work has a decoding task; it exits when its work is done."""
+        loop = asyncio.get_running_loop()
+        for lane, has_work in ((TRANSCRIPT, self._transcript_work), (CAPTIONS, self._caption_work)):
+            if lane not in self._lanes and has_work():
+                self._idle.clear()
+                self._lanes[lane] = loop.create_task(self._run(lane, has_work))
 
-    async def _run(self) -> None:
-        while self._jobs or (self._partial_due and not self._finishing):
+    def _transcript_work(self) -> bool:
+        return bool(self._jobs) or (self._commit_due and not self._finishing)
+
+    def _caption_work(self) -> bool:
+        return self._caption_due and not self._finishing
+
+    async def _run(self, lane: str, has_work: Callable[[], bool]) -> None:
+        while has_work():
             try:
-                if self._jobs:
+                if lane == CAPTIONS:
+                    self._caption_due = False
+                    await self._decode_partial(CAPTION, lane)
+                elif self._jobs:
                     await self._decode_job(self._next_job())
                 else:
-                    kind, self._partial_kind = self._partial_kind, CAPTION
-                    self._partial_due = False
-                    await self._decode_partial(kind)
+                    self._commit_due = False
+                    await self._decode_partial(COMMIT, lane)
             except Exception as exc:  # keep the answer's audio flowing; finish() reports it
                 log.exception("speech decode failed")
                 self._error = self._error or exc
-        self._worker = None
-        self._idle.set()
+        del self._lanes[lane]
+        if not self._lanes:
+            self._idle.set()
 
-    async def _decode(self, audio: np.ndarray, kind: int, *, partial: bool = False,
+    def _drop_queued_caption(self) -> None:
+        """Cancel this answer's caption if it is still waiting for a worker (not once it runs)."""
+        call = self._inflight.get(CAPTIONS)
+        if call is not None:
+            call[0].cancel()
+
+    async def _decode(self, audio: np.ndarray, kind: int, *, lane: str = TRANSCRIPT, partial: bool = False,
                       transcript: bool = False) -> tuple[Word, ...] | None:
         """One decode. ``transcript`` ones (not captions) go to the transcription server first, if
         any; the rest, and whatever it fails on, are one model call on the shared scheduler, where
@@ -298,7 +328,7 @@ class AnswerListener:
             decoded = remote
         else:
             future = self.engine.submit_decode(audio, prompt, kind=FINAL if self._finishing else kind, owner=self)
-            self._inflight, self._inflight_partial = future, partial
+            self._inflight[lane] = (future, partial)
             try:
                 decoded = await asyncio.wrap_future(future)
             except asyncio.CancelledError:
@@ -307,7 +337,7 @@ class AnswerListener:
                     return None
                 raise
             finally:
-                self._inflight = None
+                del self._inflight[lane]
         self.decodes += 1
         self.model_audio_s += decoded.audio_s
         if self._finishing:
@@ -367,14 +397,17 @@ class AnswerListener:
         self._segments.append(segment)
         await self._emit(ListenerEvent("committed", text=segment.text, segment=segment, audio_s=heard_s))
 
-    async def _decode_partial(self, kind: int) -> None:
+    async def _decode_partial(self, kind: int, lane: str) -> None:
         tail = self._tail
         if tail.speech_s <= 0 or tail.duration_s <= 0:
             return
         generation, start_s, end_s = tail.generation, tail.start_s, tail.end_s
-        decoded = await self._decode(tail.audio().copy(), kind, partial=True)
-        if decoded is None:
-            return
+        self._partial_seq += 1
+        seq = self._partial_seq
+        decoded = await self._decode(tail.audio().copy(), kind, lane=lane, partial=True)
+        if decoded is None or seq < self._hyp_seq or (lane == CAPTIONS and self._finishing):
+            return  # dropped before it ran, overtaken by a decode that heard more, or too late to show
+        self._hyp_seq = seq
         words = shift(decoded, start_s)
         ep = self._endpointer
         heard_until_s = end_s if ep.in_speech else min(end_s, ep.last_speech_end_s or end_s)
@@ -427,12 +460,12 @@ class AnswerListener:
 
     async def _finish(self) -> Transcript:
         self._finishing = True
-        self._partial_due = False
-        inflight = self._inflight
-        if inflight is not None and not (self._inflight_partial and inflight.cancel()):
-            # A partial still queued is dropped: the final decode hears more. Anything else
-            # (running, or a segment's commit) may wait behind other sessions' captions.
-            self.engine.promote(inflight)
+        self._commit_due = self._caption_due = False
+        for future, partial in list(self._inflight.values()):
+            if not (partial and future.cancel()):
+                # A partial still queued is dropped: the final decode hears more. Anything else
+                # (running, or a segment's commit) may wait behind other sessions' captions.
+                self.engine.promote(future)
         if not self.ended:
             await self._ingest_tail_end()
         if self._tail.speech_s >= self.stream.min_segment_speech_s:
@@ -440,7 +473,9 @@ class AnswerListener:
             job = self._tail.cut(end_s, self._endpointer.last_speech_end_s or end_s)
             self._jobs.append(TailJob(job.audio, job.start_s, job.generation, job.speech_end_s, final=True))
         self._kick()
-        await self._idle.wait()
+        transcript_lane = self._lanes.get(TRANSCRIPT)
+        if transcript_lane is not None:  # a caption still running is not waited for: its text is not needed
+            await asyncio.wait({transcript_lane})
         if self._ended_future is not None and not self._ended_future.done():
             self._ended_future.set_result("done")
         if self._error is not None:
