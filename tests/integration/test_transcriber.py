@@ -37,6 +37,7 @@ from voice_interviewer.speech.listener import (
 from voice_interviewer.speech.pcm import float_to_pcm16
 from voice_interviewer.speech.scheduler import CAPTION
 from voice_interviewer.speech.signals import answer_with_pauses, room_noise, silence
+from voice_interviewer.speech.vocabulary import build_prompt
 from voice_interviewer.speech.wer import corpus_wer, inserted_words, normalize, wer
 from voice_interviewer.transcript import Transcript
 
@@ -233,6 +234,39 @@ def test_a_caption_still_queued_when_the_answer_ends_is_dropped_not_decoded(engi
     assert listener.decodes == 1 and wer(reference, transcript.text) <= 0.2, transcript.text
 
 
+def test_a_caption_cut_mid_sentence_is_decoded_in_one_pass_with_the_same_words(engine, speech_clips,
+                                                                              audio_of) -> None:
+    """faster-whisper decodes a segment Whisper left open again in a second 30 s window; a caption keeps
+    it from the first pass: one encoder run per caption instead of up to two, the same words."""
+    encodes = 0
+    encode = engine.model.encode
+
+    def counted(features):
+        nonlocal encodes
+        encodes += 1
+        return encode(features)
+
+    cuts = [audio_of[c["id"]][:int(cut_s * RATE)] for c in speech_clips[:6] if c.get("channels", 1) == 1
+            for cut_s in (2.7, 4.1)]
+    o = StreamOptions()  # the prompt a live answer starts with
+    prompt = build_prompt((), "", prime=o.prime_prompt, terms_in_prompt=o.terms_in_prompt,
+                          context_chars=o.context_chars)
+    engine.model.encode = counted
+    try:
+        texts = {}
+        passes = {}
+        for one_pass in (False, True):
+            encodes = 0
+            texts[one_pass] = [" ".join(w.text for w in engine.decode(a, prompt, one_pass=one_pass).words)
+                               for a in cuts]
+            passes[one_pass] = encodes
+    finally:
+        del engine.model.encode
+    assert passes[False] > len(cuts)  # the second window is really paid for by some of these cuts
+    assert passes[True] == len(cuts)
+    assert corpus_wer(list(zip(texts[False], texts[True]))) <= 0.02, list(zip(texts[False], texts[True]))
+
+
 class HeldCaptions(SpeechEngine):
     """An engine whose caption decodes, once running, wait for ``gate``: a caption caught mid-decode
     by the end of the speech, made as long as the test needs (a slow moment cannot be timed for real)."""
@@ -241,14 +275,14 @@ class HeldCaptions(SpeechEngine):
         super().__init__(engine.model, engine.options, engine.model_name)
         self.gate, self.caption_running = gate, threading.Event()
 
-    def submit_decode(self, audio, prompt=None, *, kind=CAPTION, owner=None):
+    def submit_decode(self, audio, prompt=None, *, kind=CAPTION, owner=None, one_pass=False):
         if kind != CAPTION:
-            return super().submit_decode(audio, prompt, kind=kind, owner=owner)
+            return super().submit_decode(audio, prompt, kind=kind, owner=owner, one_pass=one_pass)
 
         def held(audio, prompt):
             self.caption_running.set()
             self.gate.wait(120)
-            return self.decode(audio, prompt)
+            return self.decode(audio, prompt, one_pass=one_pass)
 
         return self.scheduler.submit(kind, held, audio, prompt, owner=owner)
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import functools
 import os
 import threading
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ import numpy as np
 from ..errors import ModelUnavailableError
 from ..transcript import Word
 from .scheduler import CAPTION, FINAL, DecodeScheduler, size_for_cores, usable_cores
+from .window import one_window, one_window_model_class
 
 SAMPLE_RATE = 16000
 MODEL_ENV = "VOICE_INTERVIEWER_ASR_MODEL"
@@ -135,13 +138,13 @@ class SpeechEngine:
                 "model directory (convert one with `ct2-transformers-converter`) or omit --model to "
                 "use the embedded tiny.en model")
         try:
-            from faster_whisper import WhisperModel
+            import faster_whisper  # noqa: F401 - checked here so the error can say how to install it
         except ImportError as exc:
             raise ModelUnavailableError(
                 "faster-whisper is not installed; install it with `pip install faster-whisper`") from exc
         workers, threads = resolve_workers(options)
         try:
-            model = WhisperModel(str(path) if looks_like_path else name, device=options.device,
+            model = one_window_model_class()(str(path) if looks_like_path else name, device=options.device,
                                  compute_type=options.compute_type, cpu_threads=threads,
                                  num_workers=workers, local_files_only=True)
         except Exception as exc:  # faster-whisper raises many types for "not cached"
@@ -172,27 +175,31 @@ class SpeechEngine:
         StreamingVad().process(noise)
         self.decode(noise)
 
-    def decode(self, audio: np.ndarray, prompt: str | None = None, *, hotwords: str | None = None) -> Decoded:
+    def decode(self, audio: np.ndarray, prompt: str | None = None, *, hotwords: str | None = None,
+               one_pass: bool = False) -> Decoded:
         """Transcribe 16 kHz mono float audio (≤ 30 s) with word timings; blocking.
 
         ``prompt`` is read as the text just before the audio; ``hotwords`` (faster-whisper's) go
-        in front of it in the same context, as bare terms rather than a sentence.
+        in front of it in the same context, as bare terms rather than a sentence. ``one_pass``
+        (for audio cut off mid-speech: captions, hypotheses) keeps the words of a segment Whisper
+        left open instead of decoding them again in a second window (:mod:`.window`).
         """
         import ctranslate2
 
         o = self.options
         # The temperature fallback samples; a fixed seed makes the same audio give the same text.
         ctranslate2.set_random_seed(SEED)
-        segments, _ = self.model.transcribe(
-            audio, language=o.language, beam_size=o.beam_size, temperature=list(o.temperatures),
-            initial_prompt=prompt or None, hotwords=hotwords or None, word_timestamps=True,
-            condition_on_previous_text=False, vad_filter=False)
         words: list[Word] = []
-        for seg in segments:
-            for w in seg.words or ():
-                text = w.word.strip()
-                if text:
-                    words.append(Word(text, float(w.start), float(w.end), float(w.probability)))
+        with one_window() if one_pass else contextlib.nullcontext():
+            segments, _ = self.model.transcribe(
+                audio, language=o.language, beam_size=o.beam_size, temperature=list(o.temperatures),
+                initial_prompt=prompt or None, hotwords=hotwords or None, word_timestamps=True,
+                condition_on_previous_text=False, vad_filter=False)
+            for seg in segments:  # decoding happens while iterating, so inside the block
+                for w in seg.words or ():
+                    text = w.word.strip()
+                    if any(c.isalnum() for c in text):  # a lone "." over silence is not a word
+                        words.append(Word(text, float(w.start), float(w.end), float(w.probability)))
         return Decoded(tuple(words), len(audio) / SAMPLE_RATE)
 
     async def decode_async(self, audio: np.ndarray, prompt: str | None = None, *,
@@ -201,13 +208,14 @@ class SpeechEngine:
         return await asyncio.wrap_future(self.submit_decode(audio, prompt, kind=kind))
 
     def submit_decode(self, audio: np.ndarray, prompt: str | None = None, *, kind: int = CAPTION,
-                      owner: object | None = None) -> concurrent.futures.Future:
+                      owner: object | None = None, one_pass: bool = False) -> concurrent.futures.Future:
         """Queue a :meth:`decode` as a final, commit or caption (see :mod:`.scheduler`).
 
         While it waits, :meth:`promote` can make it a final. ``owner`` (the answer's
         listener) counts its session towards the caption budget.
         """
-        return self.scheduler.submit(kind, self.decode, audio, prompt, owner=owner)
+        decode = functools.partial(self.decode, one_pass=True) if one_pass else self.decode
+        return self.scheduler.submit(kind, decode, audio, prompt, owner=owner)
 
     def promote(self, future: concurrent.futures.Future) -> None:
         """Make a queued decode a final (its answer just ended); no effect once it has started."""

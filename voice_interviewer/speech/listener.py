@@ -327,7 +327,8 @@ class AnswerListener:
         if remote is not None:
             decoded = remote
         else:
-            future = self.engine.submit_decode(audio, prompt, kind=FINAL if self._finishing else kind, owner=self)
+            future = self.engine.submit_decode(audio, prompt, kind=FINAL if self._finishing else kind, owner=self,
+                                               one_pass=partial)
             self._inflight[lane] = (future, partial)
             try:
                 decoded = await asyncio.wrap_future(future)
