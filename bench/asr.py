@@ -260,9 +260,10 @@ class BiasedEngine(SpeechEngine):
         self.prefix: str | None = None
         self.hotwords: str | None = None
 
-    def decode(self, audio: np.ndarray, prompt: str | None = None, *, hotwords: str | None = None) -> Decoded:
+    def decode(self, audio: np.ndarray, prompt: str | None = None, *, hotwords: str | None = None,
+               one_pass: bool = False) -> Decoded:
         text = " ".join(p for p in (self.prefix, prompt) if p) or None
-        return super().decode(audio, text, hotwords=self.hotwords)
+        return super().decode(audio, text, hotwords=self.hotwords, one_pass=one_pass)
 
 
 def stream_with(engine: BiasedEngine, audio: np.ndarray, choice: Choice, vocabulary: Sequence[str],
