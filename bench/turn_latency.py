@@ -220,7 +220,10 @@ def main() -> int:
             print(f"largest class meeting p50 ≤ {TARGET_P50_MS / 1000:g} s: "
                   f"{largest_meeting_target(args.concurrent, p50_many, p50_alone, concurrent)}")
         estimate = asyncio.run_coroutine_threadsafe(server_estimate(srv.server), srv.loop).result()
-        print(f"the server's own start-up estimate: {estimate}")
+        print(f"the server's own start-up estimate: {estimate.describe()}")
+        print(f"floor for {args.concurrent} answers ending together: the median waits "
+              f"{estimate.median_wait_s(args.concurrent) * 1000:.0f} ms for its decode alone "
+              f"(one session: {estimate.decode_s * 1000:.0f} ms unless the decode at the end of speech is reused)")
     finally:
         srv.stop()
     return 0
@@ -242,12 +245,11 @@ def largest_meeting_target(n: int, p50_n: float, p50_one: float, run: Any) -> st
     return f"{good} sessions"
 
 
-async def server_estimate(server: Any) -> str:
+async def server_estimate(server: Any) -> Any:
     """What the server would allow without ``--max-sessions`` (:mod:`voice_interviewer.capacity`)."""
     from voice_interviewer import capacity
 
-    measured = await capacity.measure(server.engine, await server.synthesizer(server.options.voice_engine))
-    return measured.describe()
+    return await capacity.measure(server.engine, await server.synthesizer(server.options.voice_engine))
 
 
 if __name__ == "__main__":

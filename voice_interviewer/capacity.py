@@ -42,16 +42,26 @@ class Capacity:
     workers: int
     audio_s: float
 
+    def median_wait_s(self, sessions: int) -> float:
+        """:func:`median_wait_s` for this machine's measured decode."""
+        return median_wait_s(sessions, self.decode_s, self.workers)
+
     def describe(self) -> str:
         return (f"{self.sessions} sessions at once (a {self.audio_s:.0f} s answer tail decodes in "
                 f"{self.decode_s * 1000:.0f} ms on each of {self.workers} decode workers; "
                 f"--max-sessions overrides)")
 
 
+def median_wait_s(sessions: int, decode_s: float, workers: int) -> float:
+    """What the median of ``sessions`` candidates ending answers together waits for transcription."""
+    return sessions * decode_s / (2 * workers)
+
+
 def sessions_for(decode_s: float, workers: int, budget_s: float = TRANSCRIBE_BUDGET_S) -> int:
     """The largest class whose median final decode, all ending at once, fits ``budget_s``."""
     if decode_s <= 0 or workers < 1:
         raise ValueError(f"need a positive decode time and at least one worker, got {decode_s} s and {workers}")
+    # the largest n with median_wait_s(n, decode_s, workers) <= budget_s, solved for n
     return max(MIN_SESSIONS, min(MAX_SESSIONS, int(2 * workers * budget_s / decode_s)))
 
 
