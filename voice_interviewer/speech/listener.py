@@ -291,12 +291,12 @@ class AnswerListener:
             try:
                 if lane == CAPTIONS:
                     self._caption_due = False
-                    await self._decode_partial(CAPTION, lane)
+                    await self._decode_partial(lane)
                 elif self._jobs:
                     await self._decode_job(self._next_job())
                 else:
                     self._commit_due = False
-                    await self._decode_partial(COMMIT, lane)
+                    await self._decode_partial(lane)
             except Exception as exc:  # keep the answer's audio flowing; finish() reports it
                 log.exception("speech decode failed")
                 self._error = self._error or exc
@@ -398,7 +398,9 @@ class AnswerListener:
         self._segments.append(segment)
         await self._emit(ListenerEvent("committed", text=segment.text, segment=segment, audio_s=heard_s))
 
-    async def _decode_partial(self, kind: int, lane: str) -> None:
+    async def _decode_partial(self, lane: str) -> None:
+        """Decode the open tail: a caption in the caption lane, a hypothesis that may commit in the other."""
+        kind = CAPTION if lane == CAPTIONS else COMMIT
         tail = self._tail
         if tail.speech_s <= 0 or tail.duration_s <= 0:
             return
